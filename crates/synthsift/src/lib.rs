@@ -5,5 +5,6 @@
 //! The crate has no command-line or terminal policy; the `synthsift` binary
 //! lives in `synthsift-cli`.
 
+pub mod binning;
 pub mod codes;
 pub mod table;
