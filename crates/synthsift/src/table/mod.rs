@@ -6,13 +6,15 @@
 //! values are dictionary-encoded, which keeps wide tables with repeated
 //! strings small.
 
+mod coerce;
 mod csv_read;
 pub mod kinds;
 mod parquet_read;
 
 use std::path::{Path, PathBuf};
 
-pub use csv_read::{read_csv, CsvSource};
+pub use coerce::{coerce, format_timestamp, parse_datetime, Coerced};
+pub use csv_read::{read_csv, CsvSource, Record};
 pub use parquet_read::read_parquet;
 
 /// Code used in [`ColumnData::Categorical`] for a missing value.
