@@ -7,4 +7,6 @@
 
 pub mod binning;
 pub mod codes;
+pub mod metrics;
+pub mod sequences;
 pub mod table;
