@@ -17,7 +17,10 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let holdout = args.holdout.as_deref().map(read).transpose()?;
     tracing::info!("read inputs in {:.2}s", t0.elapsed().as_secs_f64());
 
-    let opts = AccuracyOptions { group_key: args.group_key.clone(), seed: args.seed };
+    let opts = AccuracyOptions {
+        group_key: args.group_key.clone(),
+        seed: args.seed,
+    };
     let t1 = Instant::now();
     let report = evaluate_accuracy(&training, &synthetic, holdout.as_ref(), &opts)?;
     tracing::info!("computed accuracy in {:.2}s", t1.elapsed().as_secs_f64());
@@ -51,16 +54,23 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 /// The headline figures as a small table.
 pub fn render_table(report: &AccuracyReport, with_holdout: bool) -> String {
     let a = &report.accuracy;
     let mut out = String::new();
-    let unit = if report.sequential { "sequences" } else { "records" };
+    let unit = if report.sequential {
+        "sequences"
+    } else {
+        "records"
+    };
     out.push_str(&format!(
         "original: {} {unit}{}, synthetic: {} {unit}\n\n",
         report.n_original,
-        if with_holdout { " (training + holdout)" } else { "" },
+        if with_holdout {
+            " (training + holdout)"
+        } else {
+            ""
+        },
         report.n_synthetic
     ));
     out.push_str(&format!("{:<12} {:>9} {:>9}\n", "accuracy", "value", "max"));
