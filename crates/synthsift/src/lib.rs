@@ -8,5 +8,6 @@
 pub mod binning;
 pub mod codes;
 pub mod metrics;
+pub mod pool;
 pub mod sequences;
 pub mod table;

@@ -7,6 +7,7 @@
 //! strings small.
 
 mod coerce;
+mod csv_copy;
 mod csv_read;
 pub mod kinds;
 mod parquet_read;
@@ -14,8 +15,9 @@ mod parquet_read;
 use std::path::{Path, PathBuf};
 
 pub use coerce::{coerce, format_timestamp, parse_datetime, Coerced};
+pub use csv_copy::copy_csv_records;
 pub use csv_read::{read_csv, CsvSource, Record};
-pub use parquet_read::read_parquet;
+pub use parquet_read::{for_each_parquet_batch, read_parquet};
 
 /// Code used in [`ColumnData::Categorical`] for a missing value.
 pub const MISSING: u32 = u32::MAX;

@@ -24,6 +24,58 @@ use super::{Column, ColumnData, Table, TableError, MISSING};
 /// type are categorical, compared as their text (pandas holds dates and
 /// decimals as Python objects, which the metric compares as strings).
 pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
+    let mut table: Option<Table> = None;
+    for_each_parquet_batch(path, |batch| {
+        match &mut table {
+            None => table = Some(batch),
+            Some(t) => {
+                for (a, b) in t.columns.iter_mut().zip(&batch.columns) {
+                    a.data.append(&b.data);
+                }
+                t.n_rows += batch.n_rows;
+            }
+        }
+        Ok(())
+    })?;
+    match table {
+        Some(t) => Ok(t),
+        None => parquet_schema_table(path),
+    }
+}
+
+/// An empty table with the columns of a Parquet file that has no rows.
+fn parquet_schema_table(path: &Path) -> Result<Table, TableError> {
+    let err = |message: String| TableError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = File::open(path).map_err(|source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+    let columns = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| Column {
+            name: f.name().clone(),
+            data: empty_for(f.data_type()),
+        })
+        .collect();
+    Ok(Table {
+        source: path.to_path_buf(),
+        n_rows: 0,
+        columns,
+    })
+}
+
+/// Calls `visit` with every record batch of a Parquet file as a [`Table`]
+/// (in file order), so large files can be processed in bounded memory.
+pub fn for_each_parquet_batch(
+    path: &Path,
+    mut visit: impl FnMut(Table) -> Result<(), TableError>,
+) -> Result<(), TableError> {
     let err = |message: String| TableError::Parquet {
         path: path.to_path_buf(),
         message,
@@ -38,31 +90,28 @@ pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
         .with_batch_size(65_536)
         .build()
         .map_err(|e| err(e.to_string()))?;
-
-    let mut columns: Vec<Column> = schema
-        .fields()
-        .iter()
-        .map(|f| Column {
-            name: f.name().clone(),
-            data: empty_for(f.data_type()),
-        })
-        .collect();
-    let mut indexes: Vec<std::collections::HashMap<String, u32>> =
-        vec![Default::default(); columns.len()];
-    let mut n_rows = 0;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
-        n_rows += batch.num_rows();
-        for (j, array) in batch.columns().iter().enumerate() {
-            append_array(&mut columns[j], &mut indexes[j], array)
-                .map_err(|message| err(format!("column {:?}: {message}", columns[j].name)))?;
+        let mut columns: Vec<Column> = schema
+            .fields()
+            .iter()
+            .map(|f| Column {
+                name: f.name().clone(),
+                data: empty_for(f.data_type()),
+            })
+            .collect();
+        for (column, array) in columns.iter_mut().zip(batch.columns()) {
+            let mut index = std::collections::HashMap::new();
+            append_array(column, &mut index, array)
+                .map_err(|message| err(format!("column {:?}: {message}", column.name)))?;
         }
+        visit(Table {
+            source: path.to_path_buf(),
+            n_rows: batch.num_rows(),
+            columns,
+        })?;
     }
-    Ok(Table {
-        source: path.to_path_buf(),
-        n_rows,
-        columns,
-    })
+    Ok(())
 }
 
 fn empty_for(data_type: &DataType) -> ColumnData {
