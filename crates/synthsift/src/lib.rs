@@ -1,1 +1,2 @@
 pub mod codes;
+pub mod select;
