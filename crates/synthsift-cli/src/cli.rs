@@ -24,6 +24,9 @@ pub enum Command {
     /// Measure how closely synthetic data matches the original
     /// (the accuracy metric of mostlyai-qa 1.9.8).
     Evaluate(EvaluateArgs),
+    /// Choose the N pool records whose statistics match the training data
+    /// best.
+    Select(SelectArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,4 +49,49 @@ pub struct EvaluateArgs {
     /// Also write all figures, per column and per column pair, as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// The original (training) data: CSV, CSV.gz or Parquet.
+    #[arg(long)]
+    pub training: PathBuf,
+    /// The pool of generated records to choose from.
+    #[arg(long)]
+    pub pool: PathBuf,
+    /// How many records to select.
+    #[arg(long)]
+    pub size: usize,
+    /// Where to write the selected records (the pool's format; `.gz`
+    /// compresses CSV).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Column that groups rows into sequences.
+    #[arg(long)]
+    pub group_key: Option<String>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Wall-clock budget of the whole run, e.g. 90s, 10m, 1h.
+    #[arg(long, default_value = "60s", value_parser = crate::select::parse_duration)]
+    pub time_budget: std::time::Duration,
+    /// Allow pool records that are exact copies of training records.
+    #[arg(long)]
+    pub allow_copies: bool,
+    /// Start from iterative proportional fitting (the prize winner's first
+    /// stage) instead of a random subset.
+    #[arg(long, help_heading = "Stages")]
+    pub ipf: bool,
+    /// Skip the greedy trim of an oversized initial set.
+    #[arg(long, help_heading = "Stages")]
+    pub no_trim: bool,
+    /// Skip the greedy swap rounds.
+    #[arg(long, help_heading = "Stages")]
+    pub no_refine: bool,
+    /// Skip the annealed random swaps.
+    #[arg(long, help_heading = "Stages")]
+    pub no_anneal: bool,
+    /// Column triples in the objective (default: as many as pay off).
+    #[arg(long)]
+    pub max_triples: Option<usize>,
 }

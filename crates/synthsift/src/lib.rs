@@ -9,5 +9,6 @@ pub mod binning;
 pub mod codes;
 pub mod metrics;
 pub mod pool;
+pub mod select;
 pub mod sequences;
 pub mod table;

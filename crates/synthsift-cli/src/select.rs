@@ -1,0 +1,225 @@
+//! `synthsift select`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use synthsift::pool::{encode_pool, write_selected, Encoder};
+use synthsift::select::{select_flat, FlatOptions, InitialSet, Progress};
+use synthsift::table::read_table;
+
+use crate::cli::SelectArgs;
+use crate::output::write_atomically;
+
+/// Bins per column of the objective: the metric's own.
+const BINS: usize = synthsift::metrics::accuracy::ACCURACY_BINS;
+
+pub fn run(args: SelectArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let budget = args.time_budget;
+    if args.size == 0 {
+        bail!("--size must be at least 1");
+    }
+    if args.group_key.is_some() {
+        bail!("--group-key: sequential selection is not available yet; select flat records without it");
+    }
+    check_output_format(&args.pool, &args.output)?;
+
+    // 1. Training data: bins of the metric, codes, fingerprints.
+    let training = read_table(&args.training)?;
+    if training.n_rows == 0 {
+        bail!("{}: no records", args.training.display());
+    }
+    let encoder = Encoder::fit(&training, None, BINS);
+    let training_codes = encoder.encode_table(&training);
+    let training_prints: std::collections::HashSet<u64> =
+        encoder.fingerprints(&training).into_iter().collect();
+    drop(training);
+    tracing::info!(
+        "training: {} records, {} columns, read and binned in {:.1}s",
+        training_codes.n_rows,
+        training_codes.n_columns(),
+        start.elapsed().as_secs_f64()
+    );
+
+    // 2. The pool, binned in one streaming pass.
+    let bar = spinner("reading pool");
+    let (pool, _) = encode_pool(&args.pool, &encoder, None, &|n| {
+        bar.set_message(format!("reading pool: {n} records"))
+    })?;
+    bar.finish_and_clear();
+    for (name, &n) in encoder.columns.iter().zip(&pool.unconvertible) {
+        if n > 0 {
+            eprintln!(
+                "note: {}: column {name:?}: {n} value(s) do not convert to the training's kind and count as missing",
+                args.pool.display()
+            );
+        }
+    }
+    let copies: Vec<bool> = pool
+        .fingerprints
+        .iter()
+        .map(|h| training_prints.contains(h))
+        .collect();
+    let n_copies = copies.iter().filter(|&&c| c).count();
+    tracing::info!(
+        "pool: {} records read and binned ({:.1}s); {n_copies} are exact copies of training records{}",
+        pool.codes.n_rows,
+        start.elapsed().as_secs_f64(),
+        if args.allow_copies { " (allowed)" } else { " and are never selected" }
+    );
+    let eligible: Vec<bool> = copies.iter().map(|&c| args.allow_copies || !c).collect();
+
+    // 3. Select, within what is left of the time budget (writing the output
+    //    is a streaming pass of about the same cost as reading the pool).
+    let read_time = start.elapsed();
+    let remaining = budget
+        .saturating_sub(read_time * 2)
+        .max(Duration::from_secs(1));
+    let mut opts = FlatOptions::new(args.size);
+    opts.seed = args.seed;
+    opts.time_budget = remaining;
+    if args.ipf {
+        opts.initial = InitialSet::Ipf;
+    }
+    opts.trim = !args.no_trim;
+    opts.refine = !args.no_refine;
+    opts.anneal = !args.no_anneal;
+    if let Some(t) = args.max_triples {
+        opts.max_triples = t;
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>28} [{elapsed_precise}] {wide_bar} {percent:>3}%")
+            .expect("valid template"),
+    );
+    let selection = select_flat(
+        &training_codes,
+        &pool.codes,
+        Some(&eligible),
+        &opts,
+        &|p: Progress| {
+            bar.set_message(format!("{} (objective {:.5})", p.stage, p.objective));
+            if p.total > 0 {
+                bar.set_position(p.done * 1000 / p.total);
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    for s in &selection.stages {
+        tracing::info!(
+            "stage {}: objective {:.6} -> {:.6}, {} records moved, {:.1}s",
+            s.name,
+            s.objective_before,
+            s.objective_after,
+            s.moved,
+            s.seconds
+        );
+    }
+
+    // 4. Write the chosen records exactly as they are in the pool.
+    let mut keep = vec![false; pool.codes.n_rows];
+    selection.indices.iter().for_each(|&i| keep[i] = true);
+    let gzip = args
+        .output
+        .to_string_lossy()
+        .to_lowercase()
+        .ends_with(".gz");
+    write_atomically(&args.output, |w| {
+        let mut w = SendWriter(w);
+        write_selected(&args.pool, &keep, &mut w, gzip)?;
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "selected {} of {} pool records ({n_copies} training copies excluded) -> {} in {:.1}s",
+        selection.indices.len(),
+        pool.codes.n_rows,
+        args.output.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The chosen records keep the pool's format: CSV in, CSV (or CSV.gz) out;
+/// Parquet in, Parquet out.
+fn check_output_format(pool: &Path, output: &Path) -> anyhow::Result<()> {
+    use synthsift::table::FileFormat;
+    let (p, o) = (FileFormat::of(pool)?, FileFormat::of(output)?);
+    if p != o {
+        bail!(
+            "{}: the output keeps the pool's format ({p:?}); name it .csv/.csv.gz for a CSV pool, .parquet for a Parquet pool",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(msg.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// `write_atomically` hands out a plain writer; Parquet's writer wants one
+/// that can be sent between threads. The buffer behind it is owned by this
+/// thread for the whole write, so this only restates what holds.
+struct SendWriter<'a>(&'a mut dyn std::io::Write);
+// SAFETY: the wrapped writer is a `BufWriter<&mut File>` created and used on
+// one thread; ArrowWriter never moves it to another thread.
+unsafe impl Send for SendWriter<'_> {}
+impl std::io::Write for SendWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Parses `90`, `90s`, `10m`, `1h`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let err = || format!("{text:?} is not a duration (examples: 90s, 10m, 1h)");
+    let mut total = 0u64;
+    let mut number = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(err()),
+        };
+        total += number.parse::<u64>().map_err(|_| err())? * unit;
+        number.clear();
+        any = true;
+    }
+    if !number.is_empty() {
+        total += number.parse::<u64>().map_err(|_| err())?;
+        any = true;
+    }
+    if !any || total == 0 {
+        return Err(err());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

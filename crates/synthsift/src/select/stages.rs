@@ -1,0 +1,426 @@
+//! The stages of the flat pipeline.
+
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::membership::Membership;
+use super::model::{Marginals, State};
+use super::{Ctx, Progress};
+
+/// Rows per parallel work item: fixed, so that reductions are deterministic.
+const CHUNK: usize = 1 << 14;
+
+/// Smallest objective change that counts as an improvement.
+fn eps(state: &State) -> f64 {
+    let w = state.marg.w;
+    let min = w
+        .iter()
+        .copied()
+        .filter(|&x| x > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    min * 1e-3
+}
+
+/// A seeded random `n`-subset of the eligible rows.
+pub(crate) fn random_initial(
+    n_pool: usize,
+    eligible: Option<&[bool]>,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u32> {
+    let mut cand: Vec<u32> = (0..n_pool as u32)
+        .filter(|&i| eligible.is_none_or(|e| e[i as usize]))
+        .collect();
+    let (chosen, _) = cand.partial_shuffle(rng, n);
+    chosen.to_vec()
+}
+
+/// IPF of row weights to the uni- and bivariate targets, then systematic
+/// (expectation) rounding to about `oversize · n` rows.
+pub(crate) fn ipf_initial(
+    ctx: &Ctx,
+    marg: &Marginals,
+    targets: &[f32],
+    eligible: Option<&[bool]>,
+    n: usize,
+    oversize: f64,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u32> {
+    let rows = ctx.rows;
+    let cand: Vec<u32> = (0..rows.n_rows() as u32)
+        .filter(|&i| eligible.is_none_or(|e| e[i as usize]))
+        .collect();
+    let total = (oversize.max(1.0) * n as f64).min(cand.len() as f64);
+    let scale = total / n as f64;
+    let mut w = vec![total / cand.len() as f64; cand.len()];
+    // Marginals fitted: all univariate and bivariate ones, as (range, cell fn).
+    let n_fit = marg.uni.len() + marg.bi.len();
+    let cell_of = |k: usize, row: &[u8]| -> usize {
+        if k < marg.uni.len() {
+            let u = marg.uni[k];
+            u.off as usize + row[u.a as usize] as usize
+        } else {
+            let p = marg.bi[k - marg.uni.len()];
+            (p.off + row[p.a as usize] as u32 * p.sa + row[p.b as usize] as u32) as usize
+        }
+    };
+    let sweeps = ctx.opts.ipf_sweeps;
+    'outer: for sweep in 0..sweeps {
+        for k in 0..n_fit {
+            if ctx.out_of_time() {
+                tracing::warn!(sweep, "IPF stopped by the time budget");
+                break 'outer;
+            }
+            let (s, e) = marg.ranges[k];
+            let len = e - s;
+            let parts: Vec<Vec<f64>> = cand
+                .par_chunks(CHUNK)
+                .zip(w.par_chunks(CHUNK))
+                .map(|(ic, wc)| {
+                    let mut h = vec![0.0f64; len];
+                    for (&i, &wi) in ic.iter().zip(wc) {
+                        h[cell_of(k, rows.row(i as usize)) - s] += wi;
+                    }
+                    h
+                })
+                .collect();
+            let mut h = vec![0.0f64; len];
+            for p in parts {
+                for (a, b) in h.iter_mut().zip(p) {
+                    *a += b;
+                }
+            }
+            let factor: Vec<f64> = h
+                .iter()
+                .zip(&targets[s..e])
+                .map(|(&hc, &t)| if hc > 0.0 { t as f64 * scale / hc } else { 0.0 })
+                .collect();
+            cand.par_chunks(CHUNK)
+                .zip(w.par_chunks_mut(CHUNK))
+                .for_each(|(ic, wc)| {
+                    for (&i, wi) in ic.iter().zip(wc) {
+                        *wi *= factor[cell_of(k, rows.row(i as usize)) - s];
+                    }
+                });
+        }
+        (ctx.progress)(Progress {
+            stage: "initial",
+            done: sweep as u64 + 1,
+            total: sweeps as u64,
+            objective: f64::NAN,
+        });
+    }
+    // A row can be taken once: cap weights at 1 and spread the excess.
+    for _ in 0..20 {
+        let capped: f64 = w.iter().filter(|&&x| x >= 1.0).count() as f64;
+        let free: f64 = w.iter().filter(|&&x| x < 1.0).sum();
+        if free <= 0.0 {
+            break;
+        }
+        let f = ((total - capped) / free).max(0.0);
+        let mut changed = false;
+        for x in w.iter_mut() {
+            if *x < 1.0 {
+                *x *= f;
+            }
+            if *x > 1.0 {
+                *x = 1.0;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Systematic rounding: each row is chosen with probability w.
+    let mut u: f64 = rng.random::<f64>();
+    let mut cum = 0.0;
+    let mut out = Vec::with_capacity(total as usize + 1);
+    for (&i, &wi) in cand.iter().zip(&w) {
+        cum += wi;
+        if cum > u {
+            out.push(i);
+            u += 1.0;
+        }
+    }
+    if out.len() < n {
+        // Numerical shortfall: top up at random from the rest.
+        let mut taken = vec![false; rows.n_rows()];
+        for &i in &out {
+            taken[i as usize] = true;
+        }
+        let mut rest: Vec<u32> = cand
+            .iter()
+            .copied()
+            .filter(|&i| !taken[i as usize])
+            .collect();
+        let need = n - out.len();
+        let (extra, _) = rest.partial_shuffle(rng, need);
+        out.extend_from_slice(extra);
+    }
+    out
+}
+
+/// Per-record scores of `list`: gain of adding (`add`) or removing each.
+fn scores(state: &State, ctx: &Ctx, list: &[u32], add: bool) -> Vec<f32> {
+    let rows = ctx.rows;
+    let mut out = vec![0f32; list.len()];
+    list.par_chunks(CHUNK)
+        .zip(out.par_chunks_mut(CHUNK))
+        .for_each(|(ic, oc)| {
+            for (&i, o) in ic.iter().zip(oc) {
+                let row = rows.row(i as usize);
+                *o = if add {
+                    state.add_gain(row)
+                } else {
+                    state.rem_gain(row)
+                } as f32;
+            }
+        });
+    out
+}
+
+/// The `k` best (lowest score) entries of `list`, best first; ties by row.
+fn best_k(list: &[u32], score: &[f32], k: usize) -> Vec<u32> {
+    let mut v: Vec<(f32, u32)> = score.iter().copied().zip(list.iter().copied()).collect();
+    let cmp = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    if k < v.len() {
+        v.select_nth_unstable_by(k, cmp);
+        v.truncate(k);
+    }
+    v.sort_unstable_by(cmp);
+    v.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Greedy removal down to `n`: each round scores every selected record and
+/// removes the best ones that are still (exactly) as good as the cut-off.
+pub(crate) fn trim(ctx: &mut Ctx, state: &mut State, mem: &mut Membership, n: usize) -> usize {
+    let start_excess = mem.inside.len() - n;
+    let mut moved = 0;
+    while mem.inside.len() > n {
+        let excess = mem.inside.len() - n;
+        let batch = excess.min((n / 50).max(256));
+        let sc = scores(state, ctx, &mem.inside, false);
+        let cand = best_k(&mem.inside, &sc, (batch + 1).min(mem.inside.len()));
+        // Cut-off: the score of the first candidate not taken this round.
+        let cutoff = if cand.len() > batch {
+            let mut v: Vec<f32> = sc.clone();
+            v.sort_unstable_by(f32::total_cmp);
+            v[batch] as f64
+        } else {
+            f64::INFINITY
+        };
+        let mut removed = 0;
+        for (k, &i) in cand.iter().take(batch).enumerate() {
+            let row = ctx.rows.row(i as usize);
+            let g = state.rem_gain(row);
+            if k == 0 || g <= cutoff {
+                state.remove(row);
+                mem.remove(i);
+                removed += 1;
+            }
+        }
+        moved += removed;
+        (ctx.progress)(Progress {
+            stage: "trim",
+            done: (start_excess - (mem.inside.len() - n)) as u64,
+            total: start_excess as u64,
+            objective: f64::NAN,
+        });
+    }
+    moved
+}
+
+/// Drops random selected records down to `n`.
+pub(crate) fn drop_random(
+    state: &mut State,
+    rows: &super::model::RowCodes,
+    mem: &mut Membership,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+) -> usize {
+    let mut moved = 0;
+    while mem.inside.len() > n {
+        let p = rng.random_range(0..mem.inside.len());
+        let i = mem.inside[p];
+        state.remove(rows.row(i as usize));
+        mem.remove(i);
+        moved += 1;
+    }
+    moved
+}
+
+/// Rounds of exact swaps between the best-scored leavers and joiners.
+pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> usize {
+    let t0 = Instant::now();
+    let budget_ms = ctx
+        .deadline
+        .saturating_duration_since(t0)
+        .as_millis()
+        .max(1) as u64;
+    let eps = eps(state);
+    let n = mem.inside.len();
+    let k = ((n as f64 * ctx.opts.refine_batch) as usize).max(64);
+    let mut moved = 0;
+    let mut obj = state.objective();
+    let mut round = 0;
+    while !ctx.out_of_time() && ctx.take_round() {
+        round += 1;
+        let add_sc = scores(state, ctx, &mem.outside, true);
+        let rem_sc = scores(state, ctx, &mem.inside, false);
+        let joiners = best_k(&mem.outside, &add_sc, k.min(mem.outside.len()));
+        let leavers = best_k(&mem.inside, &rem_sc, k.min(mem.inside.len()));
+        let mut li = 0;
+        let mut fails = 0;
+        let mut accepted = 0;
+        for &j in &joiners {
+            if li >= leavers.len() {
+                break;
+            }
+            let i = leavers[li];
+            let (ri, rj) = (ctx.rows.row(i as usize), ctx.rows.row(j as usize));
+            let d = state.swap_gain(ri, rj);
+            if d < -eps {
+                state.remove(ri);
+                state.add(rj);
+                mem.swap(i, j);
+                obj += d;
+                accepted += 1;
+                li += 1;
+                fails = 0;
+            } else {
+                fails += 1;
+                if fails >= 4 {
+                    li += 1;
+                    fails = 0;
+                }
+            }
+        }
+        moved += accepted;
+        tracing::debug!(round, accepted, objective = obj, "refine round");
+        (ctx.progress)(Progress {
+            stage: "refine",
+            done: (t0.elapsed().as_millis() as u64).min(budget_ms),
+            total: budget_ms,
+            objective: obj,
+        });
+        if accepted == 0 {
+            break;
+        }
+    }
+    tracing::info!(rounds = round, "refine finished");
+    moved
+}
+
+/// Targeted random swaps with a temperature falling linearly to zero.
+///
+/// Each epoch scores every record against the current residuals and keeps the
+/// best fraction of leavers and joiners as candidate pools. Then batches of
+/// random (leaver, joiner) pairs are drawn from the pools; a batch is scored
+/// in parallel against the same state (pure, so thread-count independent),
+/// and the pairs that pass are re-scored exactly, in order, and applied when
+/// they still pass the Metropolis test (threshold `−T·ln u`, `u` pre-drawn).
+pub(crate) fn anneal(
+    ctx: &mut Ctx,
+    state: &mut State,
+    mem: &mut Membership,
+    rng: &mut ChaCha8Rng,
+) -> usize {
+    let t0 = Instant::now();
+    let budget = ctx.deadline.saturating_duration_since(t0);
+    let budget_ms = budget.as_millis().max(1) as u64;
+    let eps = eps(state);
+    let unit = state
+        .marg
+        .w
+        .iter()
+        .copied()
+        .filter(|&x| x > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let temp0 = ctx.opts.anneal_temperature * unit;
+    let frac = ctx.opts.anneal_pool.clamp(1e-4, 1.0);
+    let batch = 4096;
+    let batches = ctx.opts.anneal_batches.max(1);
+    let mut moved = 0;
+    let mut obj = state.objective();
+    let mut proposals: Vec<(u32, u32, f64)> = Vec::with_capacity(batch);
+    let mut deltas: Vec<f64> = vec![0.0; batch];
+    let rows = ctx.rows;
+    let mut epoch = 0;
+    let (mut tried, mut passed) = (0u64, 0u64);
+    while !ctx.out_of_time() && ctx.take_round() {
+        epoch += 1;
+        let add_sc = scores(state, ctx, &mem.outside, true);
+        let rem_sc = scores(state, ctx, &mem.inside, false);
+        let kj = ((mem.outside.len() as f64 * frac) as usize).clamp(1, mem.outside.len());
+        let ki = ((mem.inside.len() as f64 * frac) as usize).clamp(1, mem.inside.len());
+        let joiners = best_k(&mem.outside, &add_sc, kj);
+        let leavers = best_k(&mem.inside, &rem_sc, ki);
+        let mut acc_epoch = 0;
+        for _ in 0..batches {
+            if ctx.out_of_time() {
+                break;
+            }
+            let done = (t0.elapsed().as_secs_f64() / budget.as_secs_f64().max(1e-9)).min(1.0);
+            let temp = temp0 * (1.0 - done);
+            proposals.clear();
+            for _ in 0..batch {
+                let i = leavers[rng.random_range(0..leavers.len())];
+                let j = joiners[rng.random_range(0..joiners.len())];
+                let th = if temp > 0.0 {
+                    let u: f64 = rng.random::<f64>();
+                    -temp * (u.max(1e-300)).ln()
+                } else {
+                    0.0
+                };
+                proposals.push((i, j, th - eps));
+            }
+            {
+                let st = &*state;
+                let memr = &*mem;
+                proposals
+                    .par_chunks(256)
+                    .zip(deltas.par_chunks_mut(256))
+                    .for_each(|(pc, dc)| {
+                        for (&(i, j, _), d) in pc.iter().zip(dc) {
+                            *d = if memr.contains(i) && !memr.contains(j) {
+                                st.swap_gain(rows.row(i as usize), rows.row(j as usize))
+                            } else {
+                                f64::INFINITY
+                            };
+                        }
+                    });
+            }
+            tried += batch as u64;
+            for (&(i, j, th), &d0) in proposals.iter().zip(&deltas) {
+                if d0 >= th || !mem.contains(i) || mem.contains(j) {
+                    continue;
+                }
+                passed += 1;
+                let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+                let d = state.swap_gain(ri, rj);
+                if d < th {
+                    state.remove(ri);
+                    state.add(rj);
+                    mem.swap(i, j);
+                    obj += d;
+                    moved += 1;
+                    acc_epoch += 1;
+                }
+            }
+        }
+        tracing::debug!(epoch, accepted = acc_epoch, objective = obj, "anneal epoch");
+        (ctx.progress)(Progress {
+            stage: "anneal",
+            done: (t0.elapsed().as_millis() as u64).min(budget_ms),
+            total: budget_ms,
+            objective: obj,
+        });
+    }
+    tracing::info!(epochs = epoch, tried, passed, moved, "anneal finished");
+    moved
+}
