@@ -24,10 +24,14 @@ use crate::table::{
 pub enum PoolError {
     #[error(transparent)]
     Table(#[from] TableError),
-    #[error("{path}: missing column(s) that the training data has: {}", names.join(", "))]
-    MissingColumns { path: PathBuf, names: Vec<String> },
-    #[error("{path}: column(s) that the training data does not have: {}", names.join(", "))]
-    ExtraColumns { path: PathBuf, names: Vec<String> },
+    #[error("{path}: the columns differ from the training data's{}{}",
+        if missing.is_empty() { String::new() } else { format!("; missing: {}", missing.join(", ")) },
+        if extra.is_empty() { String::new() } else { format!("; not in the training data: {}", extra.join(", ")) })]
+    Columns {
+        path: PathBuf,
+        missing: Vec<String>,
+        extra: Vec<String>,
+    },
     #[error("{path}: {source}")]
     Write {
         path: PathBuf,
@@ -157,21 +161,16 @@ fn check_header(
             missing.insert(0, k.to_string());
         }
     }
-    if !missing.is_empty() {
-        return Err(PoolError::MissingColumns {
-            path: path.to_path_buf(),
-            names: missing,
-        });
-    }
     let extra: Vec<String> = header
         .iter()
         .filter(|h| Some(h.as_str()) != key && !enc.columns.contains(h))
         .cloned()
         .collect();
-    if !extra.is_empty() {
-        return Err(PoolError::ExtraColumns {
+    if !missing.is_empty() || !extra.is_empty() {
+        return Err(PoolError::Columns {
             path: path.to_path_buf(),
-            names: extra,
+            missing,
+            extra,
         });
     }
     Ok(enc
