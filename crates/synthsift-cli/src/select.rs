@@ -45,7 +45,7 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
 
     // 2. The pool, binned in one streaming pass.
     let bar = spinner("reading pool");
-    let (pool, _) = encode_pool(&args.pool, &encoder, None, &|n| {
+    let (pool, _) = encode_pool(&args.pool, &encoder, &[], None, &|n| {
         bar.set_message(format!("reading pool: {n} records"))
     })?;
     bar.finish_and_clear();

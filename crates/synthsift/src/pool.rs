@@ -135,7 +135,10 @@ fn hash_text(s: Option<&str>, h: &mut DefaultHasher) {
 /// A pool binned with the training data's bins.
 #[derive(Debug, Clone)]
 pub struct EncodedPool {
+    /// Codes with the first encoder's bins.
     pub codes: CodeMatrix,
+    /// Codes with each further encoder's bins (same columns, other bins).
+    pub extra_codes: Vec<CodeMatrix>,
     /// One fingerprint per record over its data values (see
     /// [`Encoder::fingerprints`]).
     pub fingerprints: Vec<u64>,
@@ -187,18 +190,20 @@ fn check_header(
 pub fn encode_pool(
     path: &Path,
     enc: &Encoder,
+    extra: &[&Encoder],
     key: Option<&str>,
     progress: &dyn Fn(usize),
 ) -> Result<(EncodedPool, Vec<u64>), PoolError> {
     match FileFormat::of(path)? {
-        FileFormat::Csv => encode_csv_pool(path, enc, key, progress),
-        FileFormat::Parquet => encode_parquet_pool(path, enc, key, progress),
+        FileFormat::Csv => encode_csv_pool(path, enc, extra, key, progress),
+        FileFormat::Parquet => encode_parquet_pool(path, enc, extra, key, progress),
     }
 }
 
 fn encode_csv_pool(
     path: &Path,
     enc: &Encoder,
+    extra: &[&Encoder],
     key: Option<&str>,
     progress: &dyn Fn(usize),
 ) -> Result<(EncodedPool, Vec<u64>), PoolError> {
@@ -211,12 +216,17 @@ fn encode_csv_pool(
             .position(|h| h == k)
             .expect("checked")
     });
-    let lookups: Vec<Option<HashMap<&str, u8>>> = enc
-        .bins
+    let all: Vec<&Encoder> = std::iter::once(enc).chain(extra.iter().copied()).collect();
+    let lookups: Vec<Vec<Option<HashMap<&str, u8>>>> = all
         .iter()
-        .map(|b| matches!(b, Bins::Categorical { .. }).then(|| b.category_lookup()))
+        .map(|e| {
+            e.bins
+                .iter()
+                .map(|b| matches!(b, Bins::Categorical { .. }).then(|| b.category_lookup()))
+                .collect()
+        })
         .collect();
-    let mut m = enc.matrix(0);
+    let mut matrices: Vec<CodeMatrix> = all.iter().map(|e| e.matrix(0)).collect();
     let mut fingerprints = Vec::new();
     let mut keys = Vec::new();
     let mut unconvertible = vec![0usize; enc.columns.len()];
@@ -226,7 +236,7 @@ fn encode_csv_pool(
         for (j, &f) in fields.iter().enumerate() {
             let field = record.fields[f];
             let na = kinds::is_na_token(field);
-            let code = match enc.kinds[j] {
+            match enc.kinds[j] {
                 ColumnKind::Numeric => {
                     let v = if na {
                         f64::NAN
@@ -237,7 +247,9 @@ fn encode_csv_pool(
                         })
                     };
                     hash_number(v, &mut h);
-                    enc.bins[j].encode_number(v)
+                    for (e, m) in all.iter().zip(&mut matrices) {
+                        m.columns[j].push(e.bins[j].encode_number(v));
+                    }
                 }
                 ColumnKind::Datetime => {
                     let v = if na { None } else { parse_datetime(field) };
@@ -245,15 +257,19 @@ fn encode_csv_pool(
                         unconvertible[j] += 1;
                     }
                     v.hash(&mut h);
-                    enc.bins[j].encode_datetime(v)
+                    for (e, m) in all.iter().zip(&mut matrices) {
+                        m.columns[j].push(e.bins[j].encode_datetime(v));
+                    }
                 }
                 ColumnKind::Categorical => {
                     let v = (!na).then_some(field);
                     hash_text(v, &mut h);
-                    enc.bins[j].encode_str_with(lookups[j].as_ref().expect("categorical"), v)
+                    for ((e, m), l) in all.iter().zip(&mut matrices).zip(&lookups) {
+                        let lookup = l[j].as_ref().expect("categorical");
+                        m.columns[j].push(e.bins[j].encode_str_with(lookup, v));
+                    }
                 }
-            };
-            m.columns[j].push(code);
+            }
         }
         fingerprints.push(h.finish());
         if let Some(k) = key_field {
@@ -268,11 +284,13 @@ fn encode_csv_pool(
         }
         Ok(())
     })?;
-    m.n_rows = n;
+    matrices.iter_mut().for_each(|m| m.n_rows = n);
     progress(n);
+    let codes = matrices.remove(0);
     Ok((
         EncodedPool {
-            codes: m,
+            codes,
+            extra_codes: matrices,
             fingerprints,
             unconvertible,
         },
@@ -283,10 +301,12 @@ fn encode_csv_pool(
 fn encode_parquet_pool(
     path: &Path,
     enc: &Encoder,
+    extra: &[&Encoder],
     key: Option<&str>,
     progress: &dyn Fn(usize),
 ) -> Result<(EncodedPool, Vec<u64>), PoolError> {
-    let mut m = enc.matrix(0);
+    let all: Vec<&Encoder> = std::iter::once(enc).chain(extra.iter().copied()).collect();
+    let mut matrices: Vec<CodeMatrix> = all.iter().map(|e| e.matrix(0)).collect();
     let mut fingerprints = Vec::new();
     let mut keys = Vec::new();
     let mut unconvertible = vec![0usize; enc.columns.len()];
@@ -306,7 +326,9 @@ fn encode_parquet_pool(
         for (j, name) in enc.columns.iter().enumerate() {
             let coerced = coerce(&batch.column(name).expect("checked").data, enc.kinds[j]);
             unconvertible[j] += coerced.unconvertible;
-            m.columns[j].extend(enc.bins[j].encode(&coerced.data));
+            for (e, m) in all.iter().zip(&mut matrices) {
+                m.columns[j].extend(e.bins[j].encode(&coerced.data));
+            }
         }
         fingerprints.extend(enc.fingerprints(&batch));
         if let Some(k) = key {
@@ -317,13 +339,15 @@ fn encode_parquet_pool(
             };
             keys.extend(key_only.fingerprints(&batch));
         }
-        m.n_rows += batch.n_rows;
-        progress(m.n_rows);
+        matrices.iter_mut().for_each(|m| m.n_rows += batch.n_rows);
+        progress(matrices[0].n_rows);
         Ok(())
     })?;
+    let codes = matrices.remove(0);
     Ok((
         EncodedPool {
-            codes: m,
+            codes,
+            extra_codes: matrices,
             fingerprints,
             unconvertible,
         },
