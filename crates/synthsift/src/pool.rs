@@ -146,6 +146,22 @@ pub struct EncodedPool {
     pub unconvertible: Vec<usize>,
 }
 
+impl EncodedPool {
+    fn new(
+        mut matrices: Vec<CodeMatrix>,
+        fingerprints: Vec<u64>,
+        unconvertible: Vec<usize>,
+    ) -> Self {
+        let codes = matrices.remove(0);
+        EncodedPool {
+            codes,
+            extra_codes: matrices,
+            fingerprints,
+            unconvertible,
+        }
+    }
+}
+
 fn check_header(
     path: &Path,
     header: &[String],
@@ -286,14 +302,8 @@ fn encode_csv_pool(
     })?;
     matrices.iter_mut().for_each(|m| m.n_rows = n);
     progress(n);
-    let codes = matrices.remove(0);
     Ok((
-        EncodedPool {
-            codes,
-            extra_codes: matrices,
-            fingerprints,
-            unconvertible,
-        },
+        EncodedPool::new(matrices, fingerprints, unconvertible),
         keys,
     ))
 }
@@ -343,14 +353,8 @@ fn encode_parquet_pool(
         progress(matrices[0].n_rows);
         Ok(())
     })?;
-    let codes = matrices.remove(0);
     Ok((
-        EncodedPool {
-            codes,
-            extra_codes: matrices,
-            fingerprints,
-            unconvertible,
-        },
+        EncodedPool::new(matrices, fingerprints, unconvertible),
         keys,
     ))
 }
@@ -390,22 +394,12 @@ fn copy_parquet_records(
     keep: &[bool],
     output: &mut (dyn Write + Send),
 ) -> Result<usize, PoolError> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::ArrowWriter;
     let err = |message: String| PoolError::Parquet {
         path: pool.to_path_buf(),
         message,
     };
-    let file = std::fs::File::open(pool).map_err(|source| TableError::Io {
-        path: pool.to_path_buf(),
-        source,
-    })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let reader = builder
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
+    let (schema, reader) = crate::table::open_parquet(pool)?;
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
         .build();

@@ -194,23 +194,20 @@ fn drop_column(pool: &Path, key: &str, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A seeded random subset of `n` records (or sequences, with `key`) of a
-/// CSV pool, written byte for byte.
-fn random_subset(
-    pool: &Path,
-    n: usize,
-    key: Option<&str>,
-    seed: u64,
-    out: &Path,
-) -> anyhow::Result<()> {
-    let source = CsvSource::open(pool)?;
-    let k = key.map(|k| {
-        source
-            .header()
-            .iter()
-            .position(|h| h == k)
-            .expect("key column")
-    });
+/// For each record of a CSV file, the unit it belongs to (its own index, or
+/// its sequence's with `key`), and the number of units.
+fn units_of_rows(path: &Path, key: Option<&str>) -> anyhow::Result<(Vec<usize>, usize)> {
+    let source = CsvSource::open(path)?;
+    let k = match key {
+        Some(key) => Some(
+            source
+                .header()
+                .iter()
+                .position(|h| h == key)
+                .with_context(|| format!("{}: no column {key:?}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut unit_of_row = Vec::new();
     let mut units: HashMap<String, usize> = HashMap::new();
     source.for_each(|r| {
@@ -224,11 +221,24 @@ fn random_subset(
         unit_of_row.push(unit);
         Ok(())
     })?;
-    let n_units = if k.is_some() {
+    let n = if k.is_some() {
         units.len()
     } else {
         unit_of_row.len()
     };
+    Ok((unit_of_row, n))
+}
+
+/// A seeded random subset of `n` records (or sequences, with `key`) of a
+/// CSV pool, written byte for byte.
+fn random_subset(
+    pool: &Path,
+    n: usize,
+    key: Option<&str>,
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let (unit_of_row, n_units) = units_of_rows(pool, key)?;
     if n > n_units {
         bail!(
             "{}: {n_units} records or sequences, fewer than {n}",
@@ -256,26 +266,7 @@ struct Case {
 }
 
 fn count_units(path: &Path, key: Option<&str>) -> anyhow::Result<usize> {
-    let source = CsvSource::open(path)?;
-    let k = key.map(|k| {
-        source
-            .header()
-            .iter()
-            .position(|h| h == k)
-            .expect("key column")
-    });
-    let mut n = 0;
-    let mut seen = std::collections::HashSet::new();
-    source.for_each(|r| {
-        match k {
-            Some(k) => {
-                seen.insert(r.fields[k].to_string());
-            }
-            None => n += 1,
-        }
-        Ok(())
-    })?;
-    Ok(if k.is_some() { seen.len() } else { n })
+    Ok(units_of_rows(path, key)?.1)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use coerce::{coerce, format_timestamp, parse_datetime, Coerced};
 pub use csv_copy::copy_csv_records;
 pub use csv_read::{read_csv, CsvSource, Record};
-pub use parquet_read::{for_each_parquet_batch, read_parquet};
+pub use parquet_read::{for_each_parquet_batch, open_parquet, read_parquet};
 
 /// Code used in [`ColumnData::Categorical`] for a missing value.
 pub const MISSING: u32 = u32::MAX;

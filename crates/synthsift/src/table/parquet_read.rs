@@ -13,7 +13,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::{Column, ColumnData, Table, TableError, MISSING};
 
@@ -43,19 +43,28 @@ pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
     }
 }
 
-/// An empty table with the columns of a Parquet file that has no rows.
-fn parquet_schema_table(path: &Path) -> Result<Table, TableError> {
-    let err = |message: String| TableError::Parquet {
+/// Opens a Parquet file for reading record batches of 65,536 rows.
+pub fn open_parquet(
+    path: &Path,
+) -> Result<(arrow_schema::SchemaRef, ParquetRecordBatchReader), TableError> {
+    let err = |e: parquet::errors::ParquetError| TableError::Parquet {
         path: path.to_path_buf(),
-        message,
+        message: e.to_string(),
     };
     let file = File::open(path).map_err(|source| TableError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-    let columns = builder
-        .schema()
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(65_536).build().map_err(err)?;
+    Ok((schema, reader))
+}
+
+/// An empty table with the columns of a Parquet file that has no rows.
+fn parquet_schema_table(path: &Path) -> Result<Table, TableError> {
+    let (schema, _) = open_parquet(path)?;
+    let columns = schema
         .fields()
         .iter()
         .map(|f| Column {
@@ -80,16 +89,7 @@ pub fn for_each_parquet_batch(
         path: path.to_path_buf(),
         message,
     };
-    let file = File::open(path).map_err(|source| TableError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let reader = builder
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
+    let (schema, reader) = open_parquet(path)?;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let mut columns: Vec<Column> = schema
