@@ -30,6 +30,7 @@ struct Opts {
     work: PathBuf,
     time_budget: String,
     seeds: Vec<u64>,
+    stages: bool,
 }
 
 fn parse_args() -> anyhow::Result<Opts> {
@@ -39,6 +40,7 @@ fn parse_args() -> anyhow::Result<Opts> {
         work: PathBuf::from("bench-out"),
         time_budget: "60s".into(),
         seeds: vec![1],
+        stages: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -54,10 +56,11 @@ fn parse_args() -> anyhow::Result<Opts> {
                     .map(|s| s.parse())
                     .collect::<Result<_, _>>()?
             }
+            "--stages" => o.stages = true,
             "-h" | "--help" => {
                 println!(
                     "synthsift-bench [--cases flat,sequential,wide] [--shared DIR] [--work DIR] \
-                     [--time-budget 60s] [--seeds 1,2,3]"
+                     [--time-budget 60s] [--seeds 1,2,3] [--stages]"
                 );
                 std::process::exit(0);
             }
