@@ -10,12 +10,14 @@ mod coerce;
 mod csv_read;
 pub mod kinds;
 mod parquet_read;
+mod write;
 
 use std::path::{Path, PathBuf};
 
 pub use coerce::{coerce, format_timestamp, parse_datetime, Coerced};
 pub use csv_read::{read_csv, CsvSource, Record};
 pub use parquet_read::read_parquet;
+pub use write::{write_table, TableWriter, ValueType};
 
 /// Code used in [`ColumnData::Categorical`] for a missing value.
 pub const MISSING: u32 = u32::MAX;
