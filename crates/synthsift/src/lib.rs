@@ -7,6 +7,8 @@
 
 pub mod binning;
 pub mod codes;
+pub mod generate;
 pub mod metrics;
+pub mod population;
 pub mod sequences;
 pub mod table;
