@@ -24,6 +24,9 @@ pub enum Command {
     /// Measure how closely synthetic data matches the original
     /// (the accuracy metric of mostlyai-qa 1.9.8).
     Evaluate(EvaluateArgs),
+    /// Learn a fast generator (a Bayesian network) from training data and
+    /// write a pool of new records.
+    Generate(crate::generate::GenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]

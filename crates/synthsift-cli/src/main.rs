@@ -2,6 +2,7 @@
 
 mod cli;
 mod evaluate;
+mod generate;
 mod output;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     init_logging(args.verbose, args.quiet);
     let result = match args.command {
         cli::Command::Evaluate(a) => evaluate::run(a),
+        cli::Command::Generate(a) => generate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

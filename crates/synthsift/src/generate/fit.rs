@@ -11,6 +11,11 @@ use crate::table::{ColumnData, Table, ValueType, MISSING};
 /// bounds memory and keeps the tables from being mostly empty.
 const MAX_CELLS: usize = 1 << 16;
 
+/// The structure is learnt on at most this many rows (evenly spread over
+/// the training data); more change the chosen parents little and cost
+/// time. Conditional tables use all rows.
+const STRUCTURE_ROWS: usize = 40_000;
+
 /// Bins of the sequence length when it serves as a parent.
 const LENGTH_BINS: usize = 10;
 
@@ -73,15 +78,13 @@ pub(super) struct ColumnModel {
 #[derive(Debug, Clone)]
 pub(super) enum Decoder {
     Numeric {
-        /// Sorted training values of each code (empty for missing).
-        values: Vec<Vec<f64>>,
-        interpolate: bool,
+        /// How to draw a value of each code.
+        pickers: Vec<Picker<f64>>,
         /// Decimals all training values have at most.
         decimals: Option<i32>,
     },
     Datetime {
-        values: Vec<Vec<i64>>,
-        interpolate: bool,
+        pickers: Vec<Picker<i64>>,
         /// The coarsest time step all training values are multiples of.
         step: i64,
     },
@@ -93,6 +96,48 @@ pub(super) enum Decoder {
         /// frequencies; empty for missing.
         choices: Vec<(Vec<u32>, Vec<f32>)>,
     },
+}
+
+/// Quantiles kept per bin of a continuous column. A few dozen describe
+/// the distribution within a bin closely, and unlike all training values
+/// they stay in cache while sampling.
+const QUANTILES: usize = 64;
+
+/// How the values of one bin are drawn.
+#[derive(Debug, Clone)]
+pub(super) enum Picker<T> {
+    /// No training values (the missing bin, or an unused one).
+    Empty,
+    /// Equal-mass quantiles of the bin's training values: a value is drawn
+    /// uniformly between two neighbouring quantiles.
+    Quantiles(Vec<T>),
+    /// The bin's distinct training values and their cumulative frequencies.
+    Values(Vec<T>, Vec<f32>),
+}
+
+impl<T: Copy + PartialEq> Picker<T> {
+    /// From the sorted training values of a bin.
+    fn new(sorted: &[T], interpolate: bool) -> Picker<T> {
+        let n = sorted.len();
+        if n == 0 {
+            return Picker::Empty;
+        }
+        if interpolate {
+            let q = QUANTILES.min(n - 1).max(1);
+            let points = (0..=q).map(|i| sorted[i * (n - 1) / q]).collect();
+            return Picker::Quantiles(points);
+        }
+        let mut values = Vec::new();
+        let mut cum = Vec::new();
+        for (i, &v) in sorted.iter().enumerate() {
+            if values.last() != Some(&v) {
+                values.push(v);
+                cum.push(0.0);
+            }
+            *cum.last_mut().expect("pushed") = (i + 1) as f32 / n as f32;
+        }
+        Picker::Values(values, cum)
+    }
 }
 
 /// The variables the structure is learnt over: one code vector per
@@ -228,6 +273,23 @@ impl Generator {
         //    mutual information, then parents by greedy information gain.
         let m = vars.current.len();
         let n = vars.current[0].len();
+        let sample_vars;
+        let svars = if n > STRUCTURE_ROWS {
+            let pick: Vec<usize> = (0..STRUCTURE_ROWS)
+                .map(|i| i * n / STRUCTURE_ROWS)
+                .collect();
+            let take = |v: &Vec<u8>| pick.iter().map(|&i| v[i]).collect::<Vec<u8>>();
+            sample_vars = Variables {
+                current: vars.current.iter().map(take).collect(),
+                cards: vars.cards.clone(),
+                previous: vars.previous.iter().map(take).collect(),
+                length: vars.length.as_ref().map(|(v, c)| (take(v), *c)),
+            };
+            &sample_vars
+        } else {
+            &vars
+        };
+        let n_structure = svars.current[0].len();
         let pairs: Vec<(usize, usize)> = (0..m)
             .flat_map(|a| (a + 1..m).map(move |b| (a, b)))
             .collect();
@@ -235,10 +297,10 @@ impl Generator {
             .par_iter()
             .map(|&(a, b)| {
                 mutual_information(
-                    &[&vars.current[a]],
-                    &[vars.cards[a]],
-                    &vars.current[b],
-                    vars.cards[b],
+                    &[&svars.current[a]],
+                    &[svars.cards[a]],
+                    &svars.current[b],
+                    svars.cards[b],
                 )
             })
             .collect();
@@ -260,12 +322,12 @@ impl Generator {
                     .map(|&k| Parent::Current(k))
                     .collect();
                 let mut forced = Vec::new();
-                if vars.length.is_some() {
+                if svars.length.is_some() {
                     forced.push(Parent::Previous(j));
                     candidates.push(Parent::Length);
                     candidates.extend((0..m).filter(|&k| k != j).map(Parent::Previous));
                 }
-                choose_parents(&vars, j, forced, candidates, opts.max_parents, n)
+                choose_parents(svars, j, forced, candidates, opts.max_parents, n_structure)
             })
             .collect();
 
@@ -404,9 +466,12 @@ fn bin_column(
                 let p = 10f64.powi(d);
                 v.iter().all(|&x| x.is_nan() || (x * p).round() / p == x)
             });
+            let interpolate = distinct > CONTINUOUS_PER_BIN * n_bins;
             Decoder::Numeric {
-                values,
-                interpolate: distinct > CONTINUOUS_PER_BIN * n_bins,
+                pickers: values
+                    .iter()
+                    .map(|vs| Picker::new(vs, interpolate))
+                    .collect(),
                 decimals,
             }
         }
@@ -435,9 +500,12 @@ fn bin_column(
                 .into_iter()
                 .find(|&s| v.iter().flatten().all(|x| x.rem_euclid(s) == 0))
                 .unwrap_or(1);
+            let interpolate = distinct > CONTINUOUS_PER_BIN * n_bins;
             Decoder::Datetime {
-                values,
-                interpolate: distinct > CONTINUOUS_PER_BIN * n_bins,
+                pickers: values
+                    .iter()
+                    .map(|vs| Picker::new(vs, interpolate))
+                    .collect(),
                 step,
             }
         }

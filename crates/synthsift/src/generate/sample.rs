@@ -4,7 +4,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::fit::{Decoder, Generator, Parent};
+use super::fit::{Decoder, Generator, Parent, Picker};
 use crate::table::{Column, ColumnData, Table, MISSING};
 
 /// Records per random stream (flat data).
@@ -39,11 +39,11 @@ impl Generator {
     ///
     /// The concatenated chunks equal [`Generator::sample`] with the same
     /// arguments.
-    pub fn sample_chunks<E>(
+    pub fn sample_chunks<E: Send>(
         &self,
         n: usize,
         seed: u64,
-        mut sink: impl FnMut(Table) -> Result<(), E>,
+        mut sink: impl FnMut(Table) -> Result<(), E> + Send,
     ) -> Result<(), E> {
         let per_chunk = if self.is_sequential() {
             CHUNK_SEQUENCES
@@ -51,19 +51,25 @@ impl Generator {
             CHUNK_ROWS
         };
         let n_chunks = n.div_ceil(per_chunk);
-        for wave in (0..n_chunks).step_by(WAVE) {
-            let tables: Vec<Table> = (wave..(wave + WAVE).min(n_chunks))
+        let wave = |start: usize| -> Vec<Table> {
+            (start..(start + WAVE).min(n_chunks))
                 .into_par_iter()
                 .map(|k| {
                     let first = k * per_chunk;
                     self.sample_chunk(k, first, per_chunk.min(n - first), seed)
                 })
-                .collect();
-            for t in tables {
-                sink(t)?;
-            }
+                .collect()
+        };
+        // The sink (typically a file writer, which is serial) takes one
+        // wave while the next is being sampled.
+        let mut pending: Vec<Table> = Vec::new();
+        for start in (0..n_chunks).step_by(WAVE) {
+            let (next, done) =
+                rayon::join(|| wave(start), || pending.drain(..).try_for_each(&mut sink));
+            done?;
+            pending = next;
         }
-        Ok(())
+        pending.into_iter().try_for_each(sink)
     }
 
     /// Chunk `k`: `count` records or sequences, numbered from `first`.
@@ -203,54 +209,39 @@ fn pick(cum: &[f32], rng: &mut ChaCha8Rng) -> usize {
 /// Values for the bins `codes` of one column.
 fn decode(decoder: &Decoder, codes: &[u8], rng: &mut ChaCha8Rng) -> ColumnData {
     match decoder {
-        Decoder::Numeric {
-            values,
-            interpolate,
-            decimals,
-        } => {
+        Decoder::Numeric { pickers, decimals } => {
             let scale = decimals.map(|d| 10f64.powi(d));
             ColumnData::Numeric(
                 codes
                     .iter()
-                    .map(|&c| {
-                        let vs = &values[c as usize];
-                        match vs.len() {
-                            0 => f64::NAN,
-                            1 => vs[0],
-                            len if *interpolate => {
-                                let i = rng.random_range(0..len - 1);
-                                let u = rng.random::<f64>();
-                                let x = vs[i] + u * (vs[i + 1] - vs[i]);
-                                match scale {
-                                    Some(p) => (x * p).round() / p,
-                                    None => x,
-                                }
+                    .map(|&c| match &pickers[c as usize] {
+                        Picker::Empty => f64::NAN,
+                        Picker::Values(vs, cum) => vs[pick(cum, rng)],
+                        Picker::Quantiles(qs) if qs.len() == 1 => qs[0],
+                        Picker::Quantiles(qs) => {
+                            let i = rng.random_range(0..qs.len() - 1);
+                            let x = qs[i] + rng.random::<f64>() * (qs[i + 1] - qs[i]);
+                            match scale {
+                                Some(p) => (x * p).round() / p,
+                                None => x,
                             }
-                            len => vs[rng.random_range(0..len)],
                         }
                     })
                     .collect(),
             )
         }
-        Decoder::Datetime {
-            values,
-            interpolate,
-            step,
-        } => ColumnData::Datetime(
+        Decoder::Datetime { pickers, step } => ColumnData::Datetime(
             codes
                 .iter()
-                .map(|&c| {
-                    let vs = &values[c as usize];
-                    match vs.len() {
-                        0 => None,
-                        1 => Some(vs[0]),
-                        len if *interpolate => {
-                            let i = rng.random_range(0..len - 1);
-                            let u = rng.random::<f64>();
-                            let x = vs[i] + ((vs[i + 1] - vs[i]) as f64 * u) as i64;
-                            Some(x - (x - vs[i]).rem_euclid(*step))
-                        }
-                        len => Some(vs[rng.random_range(0..len)]),
+                .map(|&c| match &pickers[c as usize] {
+                    Picker::Empty => None,
+                    Picker::Values(vs, cum) => Some(vs[pick(cum, rng)]),
+                    Picker::Quantiles(qs) if qs.len() == 1 => Some(qs[0]),
+                    Picker::Quantiles(qs) => {
+                        let i = rng.random_range(0..qs.len() - 1);
+                        let u = rng.random::<f64>();
+                        let x = qs[i] + ((qs[i + 1] - qs[i]) as f64 * u) as i64;
+                        Some(x - (x - qs[i]).rem_euclid(*step))
                     }
                 })
                 .collect(),

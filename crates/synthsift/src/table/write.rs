@@ -137,7 +137,15 @@ impl TableWriter {
             FileFormat::Csv => Sink::Csv(file),
             FileFormat::Parquet => {
                 let schema = Arc::new(arrow_schema(names, types));
-                let props = WriterProperties::builder()
+                // Dictionary encoding only pays for text; for numbers it
+                // costs much time and mostly falls back to plain anyway.
+                let mut props = WriterProperties::builder().set_dictionary_enabled(false);
+                for (name, t) in names.iter().zip(types) {
+                    if *t == ValueType::Text {
+                        props = props.set_column_dictionary_enabled(name.as_str().into(), true);
+                    }
+                }
+                let props = props
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid")))
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .build();
