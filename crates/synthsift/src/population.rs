@@ -445,18 +445,21 @@ fn sequential(n: usize, rng: &mut ChaCha8Rng) -> Vec<Column> {
     ]
 }
 
+/// A numeric column of the wide population: two factors, their weights,
+/// the weight of the previous column, the segment shifts, the missing rate.
+type NumericSpec = (usize, usize, f64, f64, f64, [f64; 6], f64);
+/// A categorical column of the wide population: its factor, cardinality,
+/// Zipf table, missing rate and labels.
+type CategoricalSpec = (usize, usize, Vec<f64>, f64, Vec<String>);
+
 /// Fixed structure of the wide population (independent of the seed).
 struct WideSpec {
-    /// Per numeric column: two factors, their weights, the weight of the
-    /// previous column, the segment shifts, the missing rate.
-    numeric: Vec<(usize, usize, f64, f64, f64, [f64; 6], f64)>,
-    /// Per categorical column: its factor, cardinality, Zipf table, missing
-    /// rate and labels.
-    categorical: Vec<(usize, usize, Vec<f64>, f64, Vec<String>)>,
+    numeric: Vec<NumericSpec>,
+    categorical: Vec<CategoricalSpec>,
 }
 
 fn wide_spec() -> WideSpec {
-    let mut p = ChaCha8Rng::seed_from_u64(0x5EED_0F_A11);
+    let mut p = ChaCha8Rng::seed_from_u64(0x05EE_D0FA);
     let numeric = (0..60)
         .map(|j| {
             let a = p.random_range(0..4);
@@ -501,8 +504,8 @@ fn wide_spec() -> WideSpec {
 
 fn wide(n: usize, rng: &mut ChaCha8Rng) -> Vec<Column> {
     let spec = wide_spec();
-    let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(n); 60];
-    let mut picks: Vec<Vec<Option<usize>>> = vec![Vec::with_capacity(n); 20];
+    let mut numeric: Vec<Vec<f64>> = (0..60).map(|_| Vec::with_capacity(n)).collect();
+    let mut picks: Vec<Vec<Option<usize>>> = (0..20).map(|_| Vec::with_capacity(n)).collect();
     let seg_means: [[f64; 4]; 6] = [
         [0.0, 0.0, 0.0, 0.0],
         [1.5, -0.5, 0.0, 0.5],

@@ -99,7 +99,7 @@ pub struct TableWriter {
 
 enum Sink {
     Csv(BufWriter<File>),
-    CsvGz(flate2::write::GzEncoder<BufWriter<File>>),
+    CsvGz(Box<flate2::write::GzEncoder<BufWriter<File>>>),
     Parquet(Box<ArrowWriter<BufWriter<File>>>, Arc<Schema>),
 }
 
@@ -131,9 +131,9 @@ impl TableWriter {
             sink: None,
         };
         let sink = match format {
-            FileFormat::Csv if file_name.to_lowercase().ends_with(".gz") => Sink::CsvGz(
+            FileFormat::Csv if file_name.to_lowercase().ends_with(".gz") => Sink::CsvGz(Box::new(
                 flate2::write::GzEncoder::new(file, flate2::Compression::fast()),
-            ),
+            )),
             FileFormat::Csv => Sink::Csv(file),
             FileFormat::Parquet => {
                 let schema = Arc::new(arrow_schema(names, types));
