@@ -27,6 +27,9 @@ pub enum Command {
     /// Choose the N pool records whose statistics match the training data
     /// best.
     Select(SelectArgs),
+    /// Learn a fast generator (a Bayesian network) from training data and
+    /// write a pool of new records.
+    Generate(crate::generate::GenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod evaluate;
+mod generate;
 mod output;
 mod select;
 
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Evaluate(a) => evaluate::run(a),
         cli::Command::Select(a) => select::run(a),
+        cli::Command::Generate(a) => generate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,8 +37,10 @@
 
 pub mod binning;
 pub mod codes;
+pub mod generate;
 pub mod metrics;
 pub mod pool;
 pub mod select;
+pub mod population;
 pub mod sequences;
 pub mod table;

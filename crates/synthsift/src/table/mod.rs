@@ -11,6 +11,7 @@ mod csv_copy;
 mod csv_read;
 pub mod kinds;
 mod parquet_read;
+mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ pub use coerce::{coerce, format_timestamp, parse_datetime, Coerced};
 pub use csv_copy::copy_csv_records;
 pub use csv_read::{read_csv, CsvSource, Record};
 pub use parquet_read::{for_each_parquet_batch, open_parquet, read_parquet};
+pub use write::{write_table, TableWriter, ValueType};
 
 /// Code used in [`ColumnData::Categorical`] for a missing value.
 pub const MISSING: u32 = u32::MAX;
