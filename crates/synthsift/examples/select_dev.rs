@@ -119,6 +119,7 @@ fn main() {
     o.anneal = flag("anneal", o.anneal);
     o.refine_batch = get("batch", &o.refine_batch.to_string()).parse().unwrap();
     o.anneal_temperature = get("temp", &o.anneal_temperature.to_string()).parse().unwrap();
+    o.anneal_cross = get("cross", &o.anneal_cross.to_string()).parse().unwrap();
     o.anneal_pool = get("pool", &o.anneal_pool.to_string()).parse().unwrap();
     o.anneal_batches = get("batches", &o.anneal_batches.to_string()).parse().unwrap();
     o.max_triples = get("triples", &o.max_triples.to_string()).parse().unwrap();
