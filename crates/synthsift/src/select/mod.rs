@@ -81,14 +81,19 @@ pub struct FlatOptions {
     /// Fraction of the records (by score) that form the candidate pools of
     /// leavers and joiners in each anneal epoch.
     pub anneal_pool: f64,
+    /// Cross-batch size `B` of the anneal stage (`B` leavers × `B` joiners
+    /// screened per batch); 0 = independent random pairs from the pools.
+    pub anneal_cross: usize,
     /// Batches of 4096 proposals per anneal epoch (between re-scorings).
     pub anneal_batches: usize,
     /// Initial annealing temperature, in units of one trivariate marginal's
     /// weight for one record (the smallest step of the objective).
     pub anneal_temperature: f64,
-    /// Hard cap on refine rounds plus anneal epochs (for reproducible runs
-    /// independent of machine speed); `None` = until the time budget or
-    /// convergence.
+    /// Hard cap on refine rounds plus anneal epochs (64 cross batches count
+    /// as one); when set, the annealing schedule follows rounds instead of the
+    /// clock, so the result is independent of machine speed as long as the
+    /// time budget is not hit first. `None` = until the time budget (the
+    /// anneal stage always uses all of it) or convergence.
     pub max_rounds: Option<usize>,
 }
 
@@ -114,12 +119,13 @@ impl Default for FlatOptions {
             oversize: 1.25,
             ipf_sweeps: 10,
             trim: true,
-            refine: true,
+            refine: false,
             refine_batch: 0.02,
             anneal: true,
-            anneal_pool: 0.25,
-            anneal_batches: 64,
-            anneal_temperature: 1.0,
+            anneal_cross: 0,
+            anneal_pool: 1.0,
+            anneal_batches: 256,
+            anneal_temperature: 30.0,
             max_rounds: None,
         }
     }

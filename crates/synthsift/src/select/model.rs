@@ -92,6 +92,11 @@ pub(crate) struct Marginals {
     pub w: [f64; 3],
     /// Cell ranges of each marginal, in the order uni, bi, tri.
     pub ranges: Vec<(usize, usize)>,
+    /// Number of columns.
+    pub m: usize,
+    /// Index into `tri` of the triple `(a, b, c)`, a < b < c, at `(a·m + b)·m + c`
+    /// (`u32::MAX` when the triple is not sampled).
+    tri_index: Vec<u32>,
 }
 
 impl Marginals {
@@ -102,23 +107,15 @@ impl Marginals {
         let mut off = 0usize;
         let mut ranges = Vec::new();
         let mut uni = Vec::with_capacity(m);
-        for a in 0..m {
-            uni.push(Uni {
-                a: a as u32,
-                off: off as u32,
-            });
-            ranges.push((off, off + cards[a]));
-            off += cards[a];
+        for (a, &k) in cards.iter().enumerate() {
+            uni.push(Uni { a: a as u32, off: off as u32 });
+            ranges.push((off, off + k));
+            off += k;
         }
         let mut bi = Vec::with_capacity(m * m.saturating_sub(1) / 2);
         for a in 0..m {
             for b in a + 1..m {
-                bi.push(Bi {
-                    a: a as u32,
-                    b: b as u32,
-                    sa: cards[b] as u32,
-                    off: off as u32,
-                });
+                bi.push(Bi { a: a as u32, b: b as u32, sa: cards[b] as u32, off: off as u32 });
                 let n = cards[a] * cards[b];
                 ranges.push((off, off + n));
                 off += n;
@@ -149,69 +146,67 @@ impl Marginals {
                 w[k] = 1.0 / (denom * fams[k] as f64);
             }
         }
-        Marginals {
-            uni,
-            bi,
-            tri,
-            n_cells: off,
-            w,
-            ranges,
+        let mut tri_index = vec![u32::MAX; m * m * m];
+        for (k, t) in tri.iter().enumerate() {
+            tri_index[(t.a as usize * m + t.b as usize) * m + t.c as usize] = k as u32;
         }
+        Marginals { uni, bi, tri, n_cells: off, w, ranges, m, tri_index }
     }
 
-    pub fn n_marginals(&self) -> usize {
-        self.uni.len() + self.bi.len() + self.tri.len()
+    /// Index into `bi` of the pair `(a, b)`, a < b.
+    #[inline]
+    fn bi_index(&self, a: usize, b: usize) -> usize {
+        // Pairs are enumerated row by row: a·(2m − a − 1)/2 + (b − a − 1).
+        a * (2 * self.m - a - 1) / 2 + (b - a - 1)
     }
 
     /// Calls `f(family, cell)` for each marginal's cell of `row`.
+    ///
+    /// `row` must have one code per column, each below its cardinality (the
+    /// caller validates codes once), so every cell is below `n_cells`.
     #[inline(always)]
     pub fn for_each_cell(&self, row: &[u8], mut f: impl FnMut(usize, usize)) {
+        let code = |k: u32| -> u32 {
+            debug_assert!((k as usize) < row.len());
+            // SAFETY: marginal columns are < m = row.len() by construction.
+            unsafe { *row.get_unchecked(k as usize) as u32 }
+        };
         for u in &self.uni {
-            f(UNI, u.off as usize + row[u.a as usize] as usize);
+            f(UNI, (u.off + code(u.a)) as usize);
         }
         for p in &self.bi {
-            f(
-                BI,
-                (p.off + row[p.a as usize] as u32 * p.sa + row[p.b as usize] as u32) as usize,
-            );
+            f(BI, (p.off + code(p.a) * p.sa + code(p.b)) as usize);
         }
         for t in &self.tri {
-            f(
-                TRI,
-                (t.off
-                    + row[t.a as usize] as u32 * t.sa
-                    + row[t.b as usize] as u32 * t.sb
-                    + row[t.c as usize] as u32) as usize,
-            );
+            f(TRI, (t.off + code(t.a) * t.sa + code(t.b) * t.sb + code(t.c)) as usize);
         }
     }
 
     /// Calls `f(family, cell_i, cell_j)` for each marginal.
     #[inline(always)]
     pub fn for_each_cell_pair(&self, ri: &[u8], rj: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+        assert_eq!(ri.len(), rj.len());
+        let ci = |k: u32| -> u32 {
+            debug_assert!((k as usize) < ri.len());
+            // SAFETY: marginal columns are < m = ri.len() = rj.len() by construction.
+            unsafe { *ri.get_unchecked(k as usize) as u32 }
+        };
+        let cj = |k: u32| -> u32 {
+            // SAFETY: as above.
+            unsafe { *rj.get_unchecked(k as usize) as u32 }
+        };
         for u in &self.uni {
-            let o = u.off as usize;
-            f(
-                UNI,
-                o + ri[u.a as usize] as usize,
-                o + rj[u.a as usize] as usize,
-            );
+            f(UNI, (u.off + ci(u.a)) as usize, (u.off + cj(u.a)) as usize);
         }
         for p in &self.bi {
-            let ci = p.off + ri[p.a as usize] as u32 * p.sa + ri[p.b as usize] as u32;
-            let cj = p.off + rj[p.a as usize] as u32 * p.sa + rj[p.b as usize] as u32;
-            f(BI, ci as usize, cj as usize);
+            let a = p.off + ci(p.a) * p.sa + ci(p.b);
+            let b = p.off + cj(p.a) * p.sa + cj(p.b);
+            f(BI, a as usize, b as usize);
         }
         for t in &self.tri {
-            let ci = t.off
-                + ri[t.a as usize] as u32 * t.sa
-                + ri[t.b as usize] as u32 * t.sb
-                + ri[t.c as usize] as u32;
-            let cj = t.off
-                + rj[t.a as usize] as u32 * t.sa
-                + rj[t.b as usize] as u32 * t.sb
-                + rj[t.c as usize] as u32;
-            f(TRI, ci as usize, cj as usize);
+            let a = t.off + ci(t.a) * t.sa + ci(t.b) * t.sb + ci(t.c);
+            let b = t.off + cj(t.a) * t.sa + cj(t.b) * t.sb + cj(t.c);
+            f(TRI, a as usize, b as usize);
         }
     }
 
@@ -267,10 +262,7 @@ pub(crate) struct State<'a> {
 impl<'a> State<'a> {
     /// Residuals with nothing selected: `r = t`.
     pub fn new(marg: &'a Marginals, targets: &[f32]) -> State<'a> {
-        State {
-            marg,
-            r: targets.to_vec(),
-        }
+        State { marg, r: targets.to_vec() }
     }
 
     /// Weighted objective from scratch (f64 accumulation).
@@ -301,7 +293,9 @@ impl<'a> State<'a> {
     pub fn add_gain(&self, row: &[u8]) -> f64 {
         let mut s = [0f32; 3];
         let r = &self.r;
-        self.marg.for_each_cell(row, |f, c| s[f] += add_delta(r[c]));
+        debug_assert_eq!(r.len(), self.marg.n_cells);
+        // SAFETY (here and below): cells are < n_cells = r.len() for validated codes.
+        self.marg.for_each_cell(row, |f, c| s[f] += add_delta(unsafe { *r.get_unchecked(c) }));
         self.weigh(s)
     }
 
@@ -310,7 +304,7 @@ impl<'a> State<'a> {
     pub fn rem_gain(&self, row: &[u8]) -> f64 {
         let mut s = [0f32; 3];
         let r = &self.r;
-        self.marg.for_each_cell(row, |f, c| s[f] += rem_delta(r[c]));
+        self.marg.for_each_cell(row, |f, c| s[f] += rem_delta(unsafe { *r.get_unchecked(c) }));
         self.weigh(s)
     }
 
@@ -321,9 +315,44 @@ impl<'a> State<'a> {
         let r = &self.r;
         self.marg.for_each_cell_pair(out_row, in_row, |f, ci, cj| {
             if ci != cj {
-                s[f] += rem_delta(r[ci]) + add_delta(r[cj]);
+                // SAFETY: see `add_gain`.
+                let (a, b) = unsafe { (*r.get_unchecked(ci), *r.get_unchecked(cj)) };
+                s[f] += rem_delta(a) + add_delta(b);
             }
         });
+        self.weigh(s)
+    }
+
+    /// `add_gain(in_row) + rem_gain(out_row) − swap_gain(out_row, in_row)`:
+    /// what the marginals in which both rows share a cell give back. Only
+    /// marginals whose columns all carry equal codes can share a cell.
+    pub fn shared_correction(&self, out_row: &[u8], in_row: &[u8], shared: &mut Vec<usize>) -> f64 {
+        let g = self.marg;
+        shared.clear();
+        shared.extend((0..g.m).filter(|&k| out_row[k] == in_row[k]));
+        let r = &self.r;
+        let c = |cell: usize| -> f32 { rem_delta(r[cell]) + add_delta(r[cell]) };
+        let mut s = [0f32; 3];
+        for (x, &a) in shared.iter().enumerate() {
+            let u = g.uni[a];
+            s[UNI] += c((u.off + out_row[a] as u32) as usize);
+            for (y, &b) in shared.iter().enumerate().skip(x + 1) {
+                let p = g.bi[g.bi_index(a, b)];
+                s[BI] += c((p.off + out_row[a] as u32 * p.sa + out_row[b] as u32) as usize);
+                if !g.tri.is_empty() {
+                    for &cc in &shared[y + 1..] {
+                        let k = g.tri_index[(a * g.m + b) * g.m + cc];
+                        if k != u32::MAX {
+                            let t = g.tri[k as usize];
+                            s[TRI] += c((t.off
+                                + out_row[a] as u32 * t.sa
+                                + out_row[b] as u32 * t.sb
+                                + out_row[cc] as u32) as usize);
+                        }
+                    }
+                }
+            }
+        }
         self.weigh(s)
     }
 

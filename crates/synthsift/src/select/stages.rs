@@ -14,6 +14,15 @@ use super::{Ctx, Progress};
 /// Rows per parallel work item: fixed, so that reductions are deterministic.
 const CHUNK: usize = 1 << 14;
 
+/// Fraction of the stage's budget used: by rounds when a round cap is set (so
+/// that the schedule, and the result, do not depend on speed), else by time.
+fn stage_done(ctx: &Ctx, t0: Instant, budget: std::time::Duration, rounds0: Option<usize>) -> f64 {
+    match (rounds0, ctx.rounds_left) {
+        (Some(r0), Some(left)) if r0 > 0 => (1.0 - left as f64 / r0 as f64).clamp(0.0, 1.0),
+        _ => (t0.elapsed().as_secs_f64() / budget.as_secs_f64().max(1e-9)).min(1.0),
+    }
+}
+
 /// Smallest objective change that counts as an improvement.
 fn eps(state: &State) -> f64 {
     let w = state.marg.w;
@@ -256,6 +265,9 @@ pub(crate) fn drop_random(
 
 /// Rounds of exact swaps between the best-scored leavers and joiners.
 pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> usize {
+    if mem.outside.is_empty() || mem.inside.is_empty() {
+        return 0; // nothing to swap with
+    }
     let t0 = Instant::now();
     let budget_ms = ctx
         .deadline
@@ -308,7 +320,8 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
             total: budget_ms,
             objective: obj,
         });
-        if accepted == 0 {
+        // Stop when the rounds stall (leaving the budget to annealing) or converge.
+        if accepted == 0 || (ctx.opts.anneal && accepted < (n / 2000).max(1)) {
             break;
         }
     }
@@ -345,6 +358,7 @@ pub(crate) fn anneal(
     let frac = ctx.opts.anneal_pool.clamp(1e-4, 1.0);
     let batch = 4096;
     let batches = ctx.opts.anneal_batches.max(1);
+    let rounds0 = ctx.rounds_left;
     let mut moved = 0;
     let mut obj = state.objective();
     let mut proposals: Vec<(u32, u32, f64)> = Vec::with_capacity(batch);
@@ -352,21 +366,32 @@ pub(crate) fn anneal(
     let rows = ctx.rows;
     let mut epoch = 0;
     let (mut tried, mut passed) = (0u64, 0u64);
+    if mem.outside.is_empty() || mem.inside.is_empty() {
+        return 0; // nothing to swap with
+    }
+    if ctx.opts.anneal_cross > 0 {
+        return anneal_cross(ctx, state, mem, rng);
+    }
     while !ctx.out_of_time() && ctx.take_round() {
         epoch += 1;
-        let add_sc = scores(state, ctx, &mem.outside, true);
-        let rem_sc = scores(state, ctx, &mem.inside, false);
-        let kj = ((mem.outside.len() as f64 * frac) as usize).clamp(1, mem.outside.len());
-        let ki = ((mem.inside.len() as f64 * frac) as usize).clamp(1, mem.inside.len());
-        let joiners = best_k(&mem.outside, &add_sc, kj);
-        let leavers = best_k(&mem.inside, &rem_sc, ki);
+        // Candidate pools: the best-scored fraction, or everyone.
+        let (joiners, leavers) = if frac < 1.0 {
+            let add_sc = scores(state, ctx, &mem.outside, true);
+            let rem_sc = scores(state, ctx, &mem.inside, false);
+            let kj = ((mem.outside.len() as f64 * frac) as usize).clamp(1, mem.outside.len());
+            let ki = ((mem.inside.len() as f64 * frac) as usize).clamp(1, mem.inside.len());
+            (best_k(&mem.outside, &add_sc, kj), best_k(&mem.inside, &rem_sc, ki))
+        } else {
+            (mem.outside.clone(), mem.inside.clone())
+        };
         let mut acc_epoch = 0;
         for _ in 0..batches {
             if ctx.out_of_time() {
                 break;
             }
-            let done = (t0.elapsed().as_secs_f64() / budget.as_secs_f64().max(1e-9)).min(1.0);
-            let temp = temp0 * (1.0 - done);
+            let done = stage_done(ctx, t0, budget, rounds0);
+            // Geometric cooling from temp0 to temp0/100, then zero in the last 5%.
+            let temp = if done < 0.95 { temp0 * (0.01f64).powf(done / 0.95) } else { 0.0 };
             proposals.clear();
             for _ in 0..batch {
                 let i = leavers[rng.random_range(0..leavers.len())];
@@ -422,5 +447,160 @@ pub(crate) fn anneal(
         });
     }
     tracing::info!(epochs = epoch, tried, passed, moved, "anneal finished");
+    moved
+}
+
+/// Upper bound of the objective the shared cells of two rows give back
+/// (`gain(i) + gain(j) − swap_gain(i, j)`): only marginals whose columns all
+/// carry equal codes in both rows can share a cell, each worth at most `2·w`.
+fn shared_bound(ri: &[u8], rj: &[u8], w: [f64; 3]) -> f64 {
+    let s = ri.iter().zip(rj).filter(|(a, b)| a == b).count() as f64;
+    2.0 * (s * w[0] + s * (s - 1.0) / 2.0 * w[1] + s * (s - 1.0) * (s - 2.0) / 6.0 * w[2])
+}
+
+/// Annealing with cross-batched proposals: each batch draws `B` random
+/// leavers and `B` random joiners, scores them exactly in parallel, and
+/// screens all `B²` pairs by `gain(i) + gain(j)` minus a bound on their shared
+/// cells; promising pairs are re-scored exactly and accepted by the Metropolis
+/// rule. One batch thus screens `B²` swaps for the price of `2B` scorings.
+fn anneal_cross(
+    ctx: &mut Ctx,
+    state: &mut State,
+    mem: &mut Membership,
+    rng: &mut ChaCha8Rng,
+) -> usize {
+    let t0 = Instant::now();
+    let budget = ctx.deadline.saturating_duration_since(t0);
+    let budget_ms = budget.as_millis().max(1) as u64;
+    let eps = eps(state);
+    let w = state.marg.w;
+    let unit = w.iter().copied().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
+    let temp0 = ctx.opts.anneal_temperature * unit;
+    let b = ctx.opts.anneal_cross.max(1);
+    let rounds0 = ctx.rounds_left;
+    let rows = ctx.rows;
+    let mut moved = 0;
+    let mut obj = state.objective();
+    let mut li: Vec<u32> = Vec::with_capacity(b);
+    let mut lj: Vec<u32> = Vec::with_capacity(b);
+    let mut gj = vec![0f64; b];
+    let mut used_j = vec![false; b];
+    let mut used_i = vec![false; b];
+    let (mut batches, mut verified) = (0u64, 0u64);
+    let mut last_report = Instant::now();
+    loop {
+        if batches % 64 == 0 && (ctx.out_of_time() || !ctx.take_round()) {
+            break;
+        }
+        batches += 1;
+        let done = stage_done(ctx, t0, budget, rounds0);
+        let temp = if done < 0.95 { temp0 * (0.01f64).powf(done / 0.95) } else { 0.0 };
+        li.clear();
+        lj.clear();
+        let bi = b.min(mem.inside.len());
+        let bj = b.min(mem.outside.len());
+        for _ in 0..bi {
+            li.push(mem.inside[rng.random_range(0..mem.inside.len())]);
+        }
+        for _ in 0..bj {
+            lj.push(mem.outside[rng.random_range(0..mem.outside.len())]);
+        }
+        let cap = if temp > 0.0 { 10.0 * temp } else { 0.0 };
+        // Phase 1 (parallel): exact gains of the joiners.
+        {
+            let st = &*state;
+            gj[..bj].par_chunks_mut(16).zip(lj.par_chunks(16)).for_each(|(g, l)| {
+                for (g, &j) in g.iter_mut().zip(l) {
+                    *g = st.add_gain(rows.row(j as usize));
+                }
+            });
+        }
+        // Phase 2 (parallel, pure): leaver gains and screening of all pairs
+        // against the same state; candidates come out in (leaver, joiner) order.
+        let off = rng.random_range(0..bj);
+        let cands: Vec<(u32, u32, f64)> = {
+            let st = &*state;
+            let memr = &*mem;
+            let gj = &gj[..bj];
+            let lj = &lj;
+            li.par_chunks(4)
+                .enumerate()
+                .map(|(ci, chunk)| {
+                    let mut out = Vec::new();
+                    let mut shared = Vec::new();
+                    for (x, &i) in chunk.iter().enumerate() {
+                        let a = ci * 4 + x;
+                        if !memr.contains(i) {
+                            continue;
+                        }
+                        let ri = rows.row(i as usize);
+                        let g = st.rem_gain(ri);
+                        for k in 0..bj {
+                            let bb = (off + k) % bj;
+                            let sum = g + gj[bb];
+                            let rj = rows.row(lj[bb] as usize);
+                            if sum - shared_bound(ri, rj, w) >= cap - eps {
+                                continue;
+                            }
+                            let lower = sum - st.shared_correction(ri, rj, &mut shared);
+                            if lower < cap - eps {
+                                out.push((a as u32, bb as u32, lower));
+                            }
+                        }
+                    }
+                    out
+                })
+                .reduce(Vec::new, |mut x, mut y| {
+                    x.append(&mut y);
+                    x
+                })
+        };
+        // Phase 3 (sequential): Metropolis test, exact re-scoring, apply.
+        used_j[..bj].iter_mut().for_each(|x| *x = false);
+        used_i[..bi].iter_mut().for_each(|x| *x = false);
+        for &(a, bb, lower) in &cands {
+            let (a, bb) = (a as usize, bb as usize);
+            if used_i[a] || used_j[bb] {
+                continue;
+            }
+            let (i, j) = (li[a], lj[bb]);
+            if !mem.contains(i) || mem.contains(j) {
+                continue;
+            }
+            let th = if temp > 0.0 {
+                let u: f64 = rng.random::<f64>();
+                -temp * u.max(1e-300).ln()
+            } else {
+                0.0
+            } - eps;
+            if lower >= th {
+                continue;
+            }
+            verified += 1;
+            let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+            let d = state.swap_gain(ri, rj);
+            if d < th {
+                state.remove(ri);
+                state.add(rj);
+                mem.swap(i, j);
+                used_i[a] = true;
+                used_j[bb] = true;
+                obj += d;
+                moved += 1;
+            }
+        }
+        // Gains of later leavers are stale after a swap in this batch, but every
+        // applied swap was scored exactly against the current state above.
+        if last_report.elapsed().as_millis() >= 200 {
+            last_report = Instant::now();
+            (ctx.progress)(Progress {
+                stage: "anneal",
+                done: (t0.elapsed().as_millis() as u64).min(budget_ms),
+                total: budget_ms,
+                objective: obj,
+            });
+        }
+    }
+    tracing::info!(batches, verified, moved, "anneal (cross) finished");
     moved
 }
