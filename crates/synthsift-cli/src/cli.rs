@@ -30,6 +30,9 @@ pub enum Command {
     /// Learn a fast generator (a Bayesian network) from training data and
     /// write a pool of new records.
     Generate(crate::generate::GenerateArgs),
+    /// Run the whole job on built-in data: population, pool, selection,
+    /// before/after accuracy. Nothing to download.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,4 +100,29 @@ pub struct SelectArgs {
     /// Column triples in the objective (default: as many as pay off).
     #[arg(long)]
     pub max_triples: Option<usize>,
+    /// Stop after this many search rounds, for results that do not depend
+    /// on the machine's speed (the time budget still applies).
+    #[arg(long)]
+    pub max_rounds: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Sequential data (customers with transaction sequences) instead of
+    /// one record per customer.
+    #[arg(long)]
+    pub sequential: bool,
+    /// Where to write the demo's files (default: a new temporary folder,
+    /// which is kept).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Training records (or sequences); default 10,000 (2,000 sequences).
+    #[arg(long)]
+    pub size: Option<usize>,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Time budget of the selection.
+    #[arg(long, default_value = "20s", value_parser = crate::select::parse_duration)]
+    pub time_budget: std::time::Duration,
 }

@@ -1,6 +1,7 @@
 //! The `synthsift` command-line tool.
 
 mod cli;
+mod demo;
 mod evaluate;
 mod generate;
 mod output;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Evaluate(a) => evaluate::run(a),
         cli::Command::Select(a) => select::run(a),
         cli::Command::Generate(a) => generate::run(a),
+        cli::Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -89,6 +89,7 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
     if let Some(t) = args.max_triples {
         opts.max_triples = t;
     }
+    opts.max_rounds = args.max_rounds;
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template("{msg:>28} [{elapsed_precise}] {wide_bar} {percent:>3}%")
