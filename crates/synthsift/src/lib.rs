@@ -6,4 +6,5 @@
 //! lives in `synthsift-cli`.
 
 pub mod codes;
+pub mod metrics;
 pub mod table;

@@ -1,0 +1,3 @@
+//! Quality metrics: accuracy, coherence, privacy.
+
+pub mod privacy;
