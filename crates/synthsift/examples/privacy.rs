@@ -6,6 +6,7 @@ use synthsift::metrics::privacy::{evaluate_privacy, PrivacyOptions};
 use synthsift::table::read_table;
 
 fn main() {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut opts = PrivacyOptions { seed: 1, ..Default::default() };
     let mut take = |flag: &str| -> Option<String> {
