@@ -8,10 +8,11 @@
 //!   with the column kinds `pandas.read_csv` would give them;
 //! * [`binning`] discretises columns exactly as the reference metric does;
 //! * [`metrics`] computes accuracy (univariate, bivariate, trivariate,
-//!   coherence);
+//!   coherence) and privacy (distances to the closest records);
 //! * [`pool`] bins a large pool in one streaming pass and writes chosen
 //!   records back out byte for byte;
-//! * [`select`] chooses the records.
+//! * [`select`] chooses the records;
+//! * [`generate`] and [`population`] make pools and test data without files.
 //!
 //! The crate has no command-line or terminal policy; the `synthsift` binary
 //! lives in `synthsift-cli`.
