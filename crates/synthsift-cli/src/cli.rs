@@ -55,6 +55,18 @@ pub struct EvaluateArgs {
     /// Also write all figures, per column and per column pair, as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Skip the privacy figures (distances to closest records).
+    #[arg(long)]
+    pub no_privacy: bool,
+    /// Records per set for the privacy figures (default: as the reference,
+    /// all, up to the smallest set's size).
+    #[arg(long)]
+    pub privacy_sample: Option<usize>,
+    /// Folder of the potion-base-8M model for category embeddings (default:
+    /// $SYNTHSIFT_EMBEDDER_DIR, or an installed mostlyai-qa's copy; without
+    /// one, a hashed encoding is used).
+    #[arg(long)]
+    pub embedder_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use synthsift::metrics::privacy::{evaluate_privacy, PrivacyOptions};
 use synthsift::metrics::{evaluate_accuracy, AccuracyOptions, AccuracyReport};
 use synthsift::table::read_table;
 
@@ -30,6 +31,25 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     }
     print!("{}", render_table(&report, holdout.is_some()));
 
+    let privacy = if args.no_privacy {
+        None
+    } else {
+        let t2 = Instant::now();
+        let opts = PrivacyOptions {
+            seed: args.seed,
+            group_key: args.group_key.clone(),
+            max_sample_size: args.privacy_sample,
+            embedder_dir: args.embedder_dir.clone(),
+        };
+        let p = evaluate_privacy(&training, &synthetic, holdout.as_ref(), &opts)?;
+        tracing::info!("computed privacy in {:.2}s", t2.elapsed().as_secs_f64());
+        println!("\nprivacy");
+        for (label, value) in p.summary_rows() {
+            println!("{label:<26} {value}");
+        }
+        Some(p)
+    };
+
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "accuracy": report.accuracy,
@@ -42,6 +62,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             "bivariates": report.bivariates,
             "trivariates": report.trivariates,
             "coherence": report.coherence,
+            "distances": privacy,
             "notes": report.notes,
         });
         write_atomically(path, |w| {

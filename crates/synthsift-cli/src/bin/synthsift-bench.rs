@@ -139,12 +139,15 @@ fn evaluate(
     }
     let r = run(exe, &args)?;
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json)?)?;
-    let figures = v["accuracy"]
+    let mut figures: HashMap<String, f64> = v["accuracy"]
         .as_object()
         .context("accuracy in json")?
         .iter()
         .filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x)))
         .collect();
+    if let Some(share) = v["distances"]["dcr_share"].as_f64() {
+        figures.insert("dcr_share".into(), share);
+    }
     Ok((figures, r))
 }
 
@@ -374,8 +377,8 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "\n{:<11} {:>4} {:<9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "case", "seed", "set", "overall", "uni", "bi", "tri", "coher", "wall s", "peak MB"
+        "\n{:<11} {:>4} {:<9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "case", "seed", "set", "overall", "uni", "bi", "tri", "coher", "dcr shr", "wall s", "peak MB"
     );
     for case in &cases {
         for &seed in &o.seeds {
@@ -393,37 +396,36 @@ fn main() -> anyhow::Result<()> {
                 &dir.join("random.json"),
             )?;
             print_row(case.name, seed, "random", &fig, None);
-            let selected = dir.join(format!("selected-{seed}.{ext}"));
-            let size = case.size.to_string();
-            let seed_s = seed.to_string();
-            let mut args = vec![
-                "select",
-                "--training",
-                s(&case.training),
-                "--pool",
-                s(&case.pool),
-                "--size",
-                &size,
-                "--output",
-                s(&selected),
-                "--seed",
-                &seed_s,
-                "--time-budget",
-                &o.time_budget,
-            ];
-            if let Some(k) = case.key {
-                args.extend(["--group-key", k]);
+            // The prize winner's stages (IPF start and greedy trim, then
+            // swap refinement) as variants, then the default pipeline.
+            let variants: &[(&str, &[&str])] = if o.stages && case.key.is_none() {
+                &[
+                    ("ipf+trim", &["--ipf", "--no-refine", "--no-anneal"]),
+                    ("+refine", &["--ipf", "--no-anneal"]),
+                    ("selected", &[]),
+                ]
+            } else {
+                &[("selected", &[])]
+            };
+            for (label, flags) in variants {
+                let selected = dir.join(format!("selected-{seed}.{ext}"));
+                let size = case.size.to_string();
+                let seed_s = seed.to_string();
+                let mut args = vec![
+                    "select", "--training", s(&case.training), "--pool", s(&case.pool),
+                    "--size", &size, "--output", s(&selected), "--seed", &seed_s,
+                    "--time-budget", &o.time_budget,
+                ];
+                if let Some(k) = case.key {
+                    args.extend(["--group-key", k]);
+                }
+                args.extend(flags.iter());
+                let sel = run(&exe, &args)?;
+                let json = dir.join("selected.json");
+                let (fig, _) =
+                    evaluate(&exe, &case.training, &selected, &case.holdout, case.key, &json)?;
+                print_row(case.name, seed, label, &fig, Some(&sel));
             }
-            let sel = run(&exe, &args)?;
-            let (fig, _) = evaluate(
-                &exe,
-                &case.training,
-                &selected,
-                &case.holdout,
-                case.key,
-                &dir.join("selected.json"),
-            )?;
-            print_row(case.name, seed, "selected", &fig, Some(&sel));
             println!(
                 "{:<11} {:>4} {:<9} evaluate: {:.1} s, {:.0} MB peak",
                 case.name, seed, "", eval_run.seconds, eval_run.peak_mb
@@ -440,11 +442,12 @@ fn print_row(case: &str, seed: u64, set: &str, f: &HashMap<String, f64>, r: Opti
         (format!("{:.1}", r.seconds), format!("{:.0}", r.peak_mb))
     });
     println!(
-        "{case:<11} {seed:>4} {set:<9} {:>8} {:>8} {:>8} {:>8} {:>8} {wall:>8} {peak:>8}",
+        "{case:<11} {seed:>4} {set:<9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {wall:>8} {peak:>8}",
         g("overall"),
         g("univariate"),
         g("bivariate"),
         g("trivariate"),
-        g("coherence")
+        g("coherence"),
+        g("dcr_share")
     );
 }
