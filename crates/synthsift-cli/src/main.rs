@@ -4,6 +4,7 @@ mod cli;
 mod evaluate;
 mod output;
 mod select;
+mod select_sequential;
 
 use std::process::ExitCode;
 

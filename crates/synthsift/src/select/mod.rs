@@ -28,6 +28,7 @@
 mod membership;
 pub(crate) mod model;
 mod stages;
+pub mod sequential;
 
 use std::time::{Duration, Instant};
 
