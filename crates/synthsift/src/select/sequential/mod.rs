@@ -64,7 +64,7 @@ impl SeqOptions {
             seed: 1,
             time_budget: Duration::from_secs(50),
             max_triples: 2_000,
-            pool_fraction: 0.3,
+            pool_fraction: 0.15,
             batch: 4096,
             batches_per_epoch: 16,
             temperature: 0.0,
@@ -283,6 +283,10 @@ fn search(
         .map(|(_, &w)| w)
         .fold(f64::INFINITY, f64::min);
     let unit = if unit.is_finite() { unit } else { 1e-9 };
+    // Screening runs on a single-precision copy of the residuals (half the
+    // cache footprint); every accepted move is re-checked in full precision.
+    let mut r32: Vec<f32> = state.r.iter().map(|&x| x as f32).collect();
+    let mut solo = vec![f32::INFINITY; pool.len()];
     let mut swaps = 0usize;
     let mut epoch = 0usize;
     let mut objective = model.objective(&state.r);
@@ -300,18 +304,23 @@ fn search(
 
         // Score both sides against the current residuals.
         let t_epoch = Instant::now();
-        let st = &*state;
+        let rr = &r32;
         let score = |list: &[u32], sign: f64| -> Vec<(f64, u32)> {
             list.par_iter()
                 .map_init(
                     || Vec::with_capacity(64),
-                    |buf, &s| (st.delta(&[(s, sign)], buf), s),
+                    |buf, &s| (model.delta(pool, rr, &[(s, sign)], buf), s),
                 )
                 .collect()
         };
         let mut leave = score(&mem.inside, -1.0);
         let mut join = score(&mem.outside, 1.0);
-        tracing::debug!(score_secs = t_epoch.elapsed().as_secs_f64(), "scored");
+        if join.is_empty() {
+            break;
+        }
+        for &(d, s) in leave.iter().chain(&join) {
+            solo[s as usize] = d as f32;
+        }
         let pick = |v: &mut Vec<(f64, u32)>| -> Vec<u32> {
             let k = ((v.len() as f64 * opts.pool_fraction).ceil() as usize).clamp(1, v.len());
             v.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -319,41 +328,53 @@ fn search(
             out.sort_unstable();
             out
         };
-        if join.is_empty() {
-            break;
-        }
-        let t_score = Instant::now();
         let leavers = pick(&mut leave);
         let joiners = pick(&mut join);
+        let score_secs = t_epoch.elapsed().as_secs_f64();
 
         let mut accepted_epoch = 0usize;
+        let mut proposed = 0usize;
         for _ in 0..opts.batches_per_epoch {
+            // Random pairs from the candidate pools whose (stale) solo
+            // scores promise an improvement.
             let proposals: Vec<(u32, u32, f64)> = (0..opts.batch)
                 .map(|_| {
-                    let l = leavers[rng.random_range(0..leavers.len())];
-                    let j = joiners[rng.random_range(0..joiners.len())];
+                    let mut pair = (0, 0);
+                    for _ in 0..16 {
+                        let l = leavers[rng.random_range(0..leavers.len())];
+                        let j = joiners[rng.random_range(0..joiners.len())];
+                        pair = (l, j);
+                        if solo[l as usize] + solo[j as usize] < 0.0 {
+                            break;
+                        }
+                    }
                     let u: f64 = rng.random::<f64>();
-                    // Accept when delta < threshold (≤ 0 once cold).
+                    // Accept when delta < threshold (0 once cold).
                     let thr = if temperature > 0.0 {
-                        -temperature * (u.max(1e-300)).ln()
+                        -temperature * u.max(1e-300).ln()
                     } else {
                         0.0
                     };
-                    (l, j, thr)
+                    (pair.0, pair.1, thr)
                 })
                 .collect();
-            let st = &*state;
+            proposed += proposals.len();
+            let rr = &r32;
+            let mem_ref = &*mem;
             let mut scored: Vec<(f64, usize)> = proposals
                 .par_iter()
                 .enumerate()
                 .map_init(
                     || Vec::with_capacity(64),
                     |buf, (k, &(l, j, thr))| {
-                        let d = st.delta(&[(l, -1.0), (j, 1.0)], buf);
+                        if !mem_ref.is_in[l as usize] || mem_ref.is_in[j as usize] {
+                            return (f64::INFINITY, k);
+                        }
+                        let d = model.delta(pool, rr, &[(l, -1.0), (j, 1.0)], buf);
                         (d - thr, k)
                     },
                 )
-                .filter(|e| e.0 < -1e-15)
+                .filter(|e| e.0 < 1e-12)
                 .collect();
             scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let mut buf = Vec::with_capacity(64);
@@ -364,9 +385,11 @@ fn search(
                 }
                 let d = state.delta(&[(l, -1.0), (j, 1.0)], &mut buf);
                 if d < thr - 1e-15 {
-                    model.apply(pool, &mut state.r, l as usize, -1.0);
-                    model.apply(pool, &mut state.r, j as usize, 1.0);
+                    model.apply_both(pool, &mut state.r, &mut r32, l as usize, -1.0);
+                    model.apply_both(pool, &mut state.r, &mut r32, j as usize, 1.0);
                     mem.swap(l, j);
+                    solo[l as usize] = f32::INFINITY;
+                    solo[j as usize] = f32::INFINITY;
                     objective += d;
                     swaps += 1;
                     accepted_epoch += 1;
@@ -383,7 +406,16 @@ fn search(
             total: total_ms as u64,
             objective,
         });
-        tracing::debug!(epoch, accepted_epoch, objective, temperature, batches_secs = t_score.elapsed().as_secs_f64(), "epoch");
+        tracing::debug!(
+            epoch,
+            proposed,
+            accepted_epoch,
+            objective,
+            temperature,
+            score_secs,
+            epoch_secs = t_epoch.elapsed().as_secs_f64(),
+            "epoch"
+        );
     }
     tracing::info!(epochs = epoch, swaps, "swap epochs done");
     swaps

@@ -483,6 +483,16 @@ impl Model {
         self.for_each_entry(codes, s, sign, |_, cell, x| r[cell as usize] -= x);
     }
 
+    /// As [`Model::apply`], keeping a single-precision copy `r32` of `r`
+    /// (used for fast screening) equal to `r` rounded.
+    pub fn apply_both(&self, codes: &SeqCodes, r: &mut [f64], r32: &mut [f32], s: usize, sign: f64) {
+        self.for_each_entry(codes, s, sign, |_, cell, x| {
+            let c = cell as usize;
+            r[c] -= x;
+            r32[c] = r[c] as f32;
+        });
+    }
+
     /// Calls `f(marginal, cell, amount)` for every cell sequence `s`
     /// contributes to (`marginal` indexes row marginals, then sequence
     /// marginals); `amount` is the change of the count, times `sign`.
@@ -556,10 +566,10 @@ impl Model {
 
     /// The exact change of the objective when the sequences of `changes`
     /// (`(sequence, +1 add / −1 remove)`) are moved together.
-    pub fn delta(
+    pub fn delta<T: Copy + Into<f64>>(
         &self,
         codes: &SeqCodes,
-        r: &[f64],
+        r: &[T],
         changes: &[(u32, f64)],
         buf: &mut Vec<(u32, f64)>,
     ) -> f64 {
@@ -609,7 +619,7 @@ pub(crate) fn row_cell(rm: &RowMarg, rec: &[u8]) -> u32 {
 /// `Σ_c |r_c − x_c| − |r_c|` over the distinct cells of `buf` (changes of
 /// counts, merged per cell).
 #[inline]
-fn sum_change(r: &[f64], buf: &mut Vec<(u32, f64)>) -> f64 {
+fn sum_change<T: Copy + Into<f64>>(r: &[T], buf: &mut Vec<(u32, f64)>) -> f64 {
     if buf.len() > 24 {
         buf.sort_unstable_by_key(|e| e.0);
         let mut d = 0.0;
@@ -621,7 +631,7 @@ fn sum_change(r: &[f64], buf: &mut Vec<(u32, f64)>) -> f64 {
                 x += buf[i].1;
                 i += 1;
             }
-            let rc = r[c as usize];
+            let rc: f64 = r[c as usize].into();
             d += (rc - x).abs() - rc.abs();
         }
         return d;
@@ -641,7 +651,7 @@ fn sum_change(r: &[f64], buf: &mut Vec<(u32, f64)>) -> f64 {
     buf[..n]
         .iter()
         .map(|&(c, x)| {
-            let rc = r[c as usize];
+            let rc: f64 = r[c as usize].into();
             (rc - x).abs() - rc.abs()
         })
         .sum()
