@@ -406,6 +406,12 @@ fn search(
             total: total_ms as u64,
             objective,
         });
+        // Converged: no swap accepted although the proposals covered every
+        // pair of the candidate pools several times over.
+        if accepted_epoch == 0 && temperature == 0.0 && proposed >= 4 * leavers.len() * joiners.len() {
+            tracing::info!(epoch, "no improving swap left among the candidates");
+            break;
+        }
         tracing::debug!(
             epoch,
             proposed,
