@@ -54,6 +54,19 @@ pub struct SeqOptions {
     pub temperature: f64,
     /// Cap on epochs (reproducible runs independent of speed).
     pub max_rounds: Option<usize>,
+    /// Start every epoch with leavers and joiners paired by score rank.
+    pub ranked_pairs: bool,
+    /// Draws per proposal until a pair's (stale) solo scores sum below
+    /// zero (1: no filter).
+    pub prefilter_tries: usize,
+    /// Fraction of the row marginals a proposal is first scored on; it is
+    /// dropped when the change over them does not pass (1: no screen).
+    /// Only the parallel screening uses it; moves are applied on exact
+    /// deltas.
+    pub screen_fraction: f64,
+    /// Share of random proposals whose leaver is drawn from the joiner's
+    /// `Sequence Length` bin.
+    pub same_length: f64,
 }
 
 impl SeqOptions {
@@ -64,11 +77,15 @@ impl SeqOptions {
             seed: 1,
             time_budget: Duration::from_secs(50),
             max_triples: 2_000,
-            pool_fraction: 0.15,
+            pool_fraction: 1.0,
             batch: 4096,
             batches_per_epoch: 16,
             temperature: 0.0,
             max_rounds: None,
+            ranked_pairs: false,
+            prefilter_tries: 1,
+            screen_fraction: 1.0,
+            same_length: 0.5,
         }
     }
 }
@@ -287,6 +304,8 @@ fn search(
     // cache footprint); every accepted move is re-checked in full precision.
     let mut r32: Vec<f32> = state.r.iter().map(|&x| x as f32).collect();
     let mut solo = vec![f32::INFINITY; pool.len()];
+    let order = model.screen_order(opts.seed);
+    let n_screen = ((order.len() as f64 * opts.screen_fraction).ceil() as usize).min(order.len());
     let mut swaps = 0usize;
     let mut epoch = 0usize;
     let mut objective = model.objective(&state.r);
@@ -313,20 +332,28 @@ fn search(
                 )
                 .collect()
         };
-        let mut leave = score(&mem.inside, -1.0);
-        let mut join = score(&mem.outside, 1.0);
-        if join.is_empty() {
+        if mem.outside.is_empty() {
             break;
         }
+        let targeted = opts.pool_fraction < 1.0 || opts.prefilter_tries > 1;
+        let (mut leave, mut join) = if targeted {
+            (score(&mem.inside, -1.0), score(&mem.outside, 1.0))
+        } else {
+            // Uniform random pairs: no scores needed.
+            (
+                mem.inside.iter().map(|&s| (0.0, s)).collect(),
+                mem.outside.iter().map(|&s| (0.0, s)).collect(),
+            )
+        };
         for &(d, s) in leave.iter().chain(&join) {
             solo[s as usize] = d as f32;
         }
         let pick = |v: &mut Vec<(f64, u32)>| -> Vec<u32> {
             let k = ((v.len() as f64 * opts.pool_fraction).ceil() as usize).clamp(1, v.len());
             v.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let mut out: Vec<u32> = v[..k].iter().map(|e| e.1).collect();
-            out.sort_unstable();
-            out
+            v.truncate(k);
+            v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.iter().map(|e| e.1).collect::<Vec<u32>>()
         };
         let leavers = pick(&mut leave);
         let joiners = pick(&mut join);
@@ -334,13 +361,41 @@ fn search(
 
         let mut accepted_epoch = 0usize;
         let mut proposed = 0usize;
-        for _ in 0..opts.batches_per_epoch {
-            // Random pairs from the candidate pools whose (stale) solo
-            // scores promise an improvement.
+        for batch in 0..opts.batches_per_epoch {
+            // The first batch pairs leavers and joiners by rank of their
+            // solo scores (best with best); the others are random pairs from
+            // the candidate pools whose (stale) solo scores promise an
+            // improvement.
+            let n_ranked = if batch == 0 && opts.ranked_pairs {
+                leavers.len().min(joiners.len()).min(opts.batch)
+            } else {
+                0
+            };
             let proposals: Vec<(u32, u32, f64)> = (0..opts.batch)
-                .map(|_| {
+                .map(|k| {
+                    if k < n_ranked {
+                        return (leavers[k], joiners[k], 0.0);
+                    }
+                    if !targeted {
+                        // Current members, so no proposal is stale.
+                        let j = mem.outside[rng.random_range(0..mem.outside.len())];
+                        let mut l = mem.inside[rng.random_range(0..mem.inside.len())];
+                        if rng.random::<f64>() < opts.same_length {
+                            // Prefer a leaver of the joiner's length bin.
+                            let lj = pool.length_code(j as usize);
+                            for _ in 0..16 {
+                                if pool.length_code(l as usize) == lj {
+                                    break;
+                                }
+                                l = mem.inside[rng.random_range(0..mem.inside.len())];
+                            }
+                        }
+                        let u: f64 = rng.random::<f64>();
+                        let thr = if temperature > 0.0 { -temperature * u.max(1e-300).ln() } else { 0.0 };
+                        return (l, j, thr);
+                    }
                     let mut pair = (0, 0);
-                    for _ in 0..16 {
+                    for _ in 0..opts.prefilter_tries.max(1) {
                         let l = leavers[rng.random_range(0..leavers.len())];
                         let j = joiners[rng.random_range(0..joiners.len())];
                         pair = (l, j);
@@ -370,7 +425,15 @@ fn search(
                         if !mem_ref.is_in[l as usize] || mem_ref.is_in[j as usize] {
                             return (f64::INFINITY, k);
                         }
-                        let d = model.delta(pool, rr, &[(l, -1.0), (j, 1.0)], buf);
+                        let changes = [(l, -1.0), (j, 1.0)];
+                        let d = if n_screen < order.len() {
+                            match model.screened_delta(pool, rr, &changes, buf, &order, n_screen, thr) {
+                                Some(d) => d,
+                                None => return (f64::INFINITY, k),
+                            }
+                        } else {
+                            model.delta(pool, rr, &changes, buf)
+                        };
                         (d - thr, k)
                     },
                 )

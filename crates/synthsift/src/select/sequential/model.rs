@@ -187,6 +187,9 @@ pub struct SeqCodes {
     pub count_code: Vec<u8>,
     /// Per sequence and data column, the bit set of its category slots.
     pub slots: Vec<u16>,
+    /// Per sequence, the record positions whose code is the same in all its
+    /// records (a marginal over only such positions has one cell).
+    pub const_mask: Vec<u32>,
 }
 
 impl SeqCodes {
@@ -209,6 +212,7 @@ impl SeqCodes {
         let mut count_code = Vec::with_capacity(n * d);
         let mut slots = Vec::with_capacity(n * d);
         let na: Vec<u8> = bins.nxt.bins.iter().map(Bins::na_code).collect();
+        let mut const_mask = Vec::with_capacity(n);
         for s in 0..n {
             let rows = seqs.rows_of(s);
             let len_code = bins.length.encode_number(rows.len() as f64);
@@ -223,6 +227,14 @@ impl SeqCodes {
             }
             frame_off.push((frame.len() / width) as u32);
             weight.push(1.0 / n_rec as f64);
+            let recs = &frame[frame.len() - n_rec * width..];
+            let mut mask = 0u32;
+            for p in 0..width.min(32) {
+                if recs.chunks_exact(width).all(|r| r[p] == recs[p]) {
+                    mask |= 1 << p;
+                }
+            }
+            const_mask.push(mask);
             for j in 0..d {
                 let mask = presence(&coh.columns[j], rows);
                 count_code.push(bins.counts[j].encode_number(mask.count_ones() as f64));
@@ -245,6 +257,7 @@ impl SeqCodes {
             weight,
             count_code,
             slots,
+            const_mask,
         }
     }
 
@@ -256,6 +269,12 @@ impl SeqCodes {
     /// Whether there are no sequences.
     pub fn is_empty(&self) -> bool {
         self.weight.is_empty()
+    }
+
+    /// The `Sequence Length` code of sequence `s`.
+    #[inline]
+    pub fn length_code(&self, s: usize) -> u8 {
+        self.frame[self.frame_off[s] as usize * self.width]
     }
 
     #[inline(always)]
@@ -324,6 +343,8 @@ pub(crate) const FAMILIES: usize = 6;
 /// A marginal over up to three positions of a drawn-row record.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowMarg {
+    /// Bit set of the positions (for the constant-position shortcut).
+    pub mask: u32,
     pub pos: [u16; 3],
     pub stride: [u32; 3],
     pub off: u32,
@@ -366,12 +387,14 @@ impl Model {
             let mut p = [0u16; 3];
             let mut stride = [0u32; 3];
             let mut s = 1u32;
+            let mask = pos.iter().fold(0u32, |m, &q| if q < 32 { m | 1 << q } else { m | 1 << 31 });
             for k in (0..pos.len()).rev() {
                 p[k] = pos[k] as u16;
                 stride[k] = s;
                 s *= card[pos[k]] as u32;
             }
             row.push(RowMarg {
+                mask,
                 pos: p,
                 stride,
                 off,
@@ -506,7 +529,13 @@ impl Model {
     ) {
         let amt = sign * codes.weight[s];
         let recs = codes.records(s);
+        let cm = codes.const_mask[s];
+        let whole = sign * (codes.weight[s] * (recs.len() / codes.width) as f64);
         for (m, rm) in self.row.iter().enumerate() {
+            if cm & rm.mask == rm.mask {
+                f(m, row_cell(rm, recs), whole);
+                continue;
+            }
             for rec in recs.chunks_exact(codes.width) {
                 f(m, row_cell(rm, rec), amt);
             }
@@ -573,19 +602,73 @@ impl Model {
         changes: &[(u32, f64)],
         buf: &mut Vec<(u32, f64)>,
     ) -> f64 {
-        let mut total = 0.0;
-        for (m, rm) in self.row.iter().enumerate() {
-            buf.clear();
-            for &(s, sign) in changes {
-                let s = s as usize;
-                let amt = sign * codes.weight[s];
-                for rec in codes.records(s).chunks_exact(codes.width) {
-                    buf.push((row_cell(rm, rec), amt));
-                }
-            }
-            total += self.row_w[m] * sum_change(r, buf);
+        let mut total = self.seq_delta(codes, r, changes, buf);
+        for m in 0..self.row.len() {
+            total += self.row_delta(m, codes, r, changes, buf);
         }
+        total
+    }
+
+    /// As [`Model::delta`], but gives up (`None`) when the change over the
+    /// per-sequence marginals and the first `n_screen` row marginals of
+    /// `order` exceeds `tau`: a cheap screen for moves that will not pay.
+    pub fn screened_delta<T: Copy + Into<f64>>(
+        &self,
+        codes: &SeqCodes,
+        r: &[T],
+        changes: &[(u32, f64)],
+        buf: &mut Vec<(u32, f64)>,
+        order: &[u32],
+        n_screen: usize,
+        tau: f64,
+    ) -> Option<f64> {
+        let mut total = self.seq_delta(codes, r, changes, buf);
+        for (k, &m) in order.iter().enumerate() {
+            if k == n_screen && total > tau {
+                return None;
+            }
+            total += self.row_delta(m as usize, codes, r, changes, buf);
+        }
+        Some(total)
+    }
+
+    #[inline]
+    fn row_delta<T: Copy + Into<f64>>(
+        &self,
+        m: usize,
+        codes: &SeqCodes,
+        r: &[T],
+        changes: &[(u32, f64)],
+        buf: &mut Vec<(u32, f64)>,
+    ) -> f64 {
+        let rm = &self.row[m];
+        buf.clear();
+        for &(s, sign) in changes {
+            let s = s as usize;
+            let recs = codes.records(s);
+            if codes.const_mask[s] & rm.mask == rm.mask {
+                let whole = sign * (codes.weight[s] * (recs.len() / codes.width) as f64);
+                buf.push((row_cell(rm, recs), whole));
+                continue;
+            }
+            let amt = sign * codes.weight[s];
+            for rec in recs.chunks_exact(codes.width) {
+                buf.push((row_cell(rm, rec), amt));
+            }
+        }
+        self.row_w[m] * sum_change(r, buf)
+    }
+
+    #[inline]
+    fn seq_delta<T: Copy + Into<f64>>(
+        &self,
+        codes: &SeqCodes,
+        r: &[T],
+        changes: &[(u32, f64)],
+        buf: &mut Vec<(u32, f64)>,
+    ) -> f64 {
         let d = codes.d;
+        let mut total = 0.0;
         for (m, sm) in self.seq.iter().enumerate() {
             buf.clear();
             let j = sm.col as usize;
@@ -605,6 +688,15 @@ impl Model {
             total += self.seq_w[m] * sum_change(r, buf);
         }
         total
+    }
+
+    /// A seeded order of the row marginals with the families interleaved.
+    pub fn screen_order(&self, seed: u64) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.row.len() as u32).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(13);
+        order.shuffle(&mut rng);
+        order
     }
 }
 
