@@ -34,16 +34,16 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
     // 1. Training data: bins, sequence codes, sequence fingerprints.
     let training = read_table(&args.training)?;
     if training.column(key).is_none() {
-        bail!(
-            "{}: no group key column {key:?}",
-            args.training.display()
-        );
+        bail!("{}: no group key column {key:?}", args.training.display());
     }
     if training.n_rows == 0 {
         bail!("{}: no records", args.training.display());
     }
     if training.columns.len() < 2 {
-        bail!("{}: no columns besides the group key", args.training.display());
+        bail!(
+            "{}: no columns besides the group key",
+            args.training.display()
+        );
     }
     let bins = SeqBins::fit(&training, key, args.seed, BIN_DRAWS);
     let seqs = Sequences::group(&training, key);
@@ -71,9 +71,13 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
     // 2. The pool, binned with all three bin sets in one streaming pass.
     let t_pool = Instant::now();
     let bar = spinner("reading pool");
-    let (pool, keys) = encode_pool(&args.pool, &bins.tgt, &[&bins.nxt, &bins.coh], Some(key), &|n| {
-        bar.set_message(format!("reading pool: {n} records"))
-    })?;
+    let (pool, keys) = encode_pool(
+        &args.pool,
+        &bins.tgt,
+        &[&bins.nxt, &bins.coh],
+        Some(key),
+        &|n| bar.set_message(format!("reading pool: {n} records")),
+    )?;
     bar.finish_and_clear();
     for (name, &n) in bins.tgt.columns.iter().zip(&pool.unconvertible) {
         if n > 0 {
@@ -149,6 +153,9 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
     }
     if let Some(v) = knob("SYNTHSIFT_SEQ_SAME_LENGTH") {
         opts.same_length = v;
+    }
+    if let Some(v) = knob("SYNTHSIFT_SEQ_ROUNDS") {
+        opts.max_rounds = Some(v as usize);
     }
     if let Some(v) = knob("SYNTHSIFT_SEQ_RANKED") {
         opts.ranked_pairs = v != 0.0;

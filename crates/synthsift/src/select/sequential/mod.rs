@@ -80,12 +80,12 @@ impl SeqOptions {
             pool_fraction: 1.0,
             batch: 4096,
             batches_per_epoch: 16,
-            temperature: 0.0,
+            temperature: 30.0,
             max_rounds: None,
             ranked_pairs: false,
             prefilter_tries: 1,
             screen_fraction: 1.0,
-            same_length: 0.5,
+            same_length: 0.9,
         }
     }
 }
@@ -214,7 +214,8 @@ pub fn select_sequential(
         });
     }
     let mut model = Model::new(bins, opts.max_triples, opts.seed);
-    let r = model.targets(training, n);
+    let targets = model.targets(training, n);
+    let r = targets.clone();
     tracing::info!(
         marginals = ?model.counts,
         cells = r.len(),
@@ -256,7 +257,16 @@ pub fn select_sequential(
 
     // 2. Swap epochs.
     let t0 = Instant::now();
-    let swaps = search(&mut state, &mut mem, opts, deadline, &mut rng, progress);
+    let (swaps, best) = search(&mut state, &mut mem, opts, deadline, &mut rng, progress);
+    if let Some(best) = best {
+        // Back to the best selection seen (exact residuals rebuilt).
+        mem = Membership::new(pool.len(), eligible, &best);
+        state.r.copy_from_slice(&targets);
+        for &s in &mem.inside {
+            model.apply(pool, &mut state.r, s as usize, 1.0);
+        }
+        tracing::info!("restored the best selection seen");
+    }
     let obj = model.objective(&state.r);
     push_stage(&mut stages, "swap", obj0, obj, t0, swaps);
 
@@ -286,7 +296,7 @@ fn search(
     deadline: Instant,
     rng: &mut ChaCha8Rng,
     progress: &dyn Fn(Progress),
-) -> usize {
+) -> (usize, Option<Vec<u32>>) {
     let model = state.model;
     let pool = state.pool;
     let start = Instant::now();
@@ -309,6 +319,8 @@ fn search(
     let mut swaps = 0usize;
     let mut epoch = 0usize;
     let mut objective = model.objective(&state.r);
+    // The best selection seen at an epoch end (annealing may end above it).
+    let mut best = (objective, mem.inside.clone());
     loop {
         if Instant::now() >= deadline || opts.max_rounds.is_some_and(|m| epoch >= m) {
             break;
@@ -391,7 +403,11 @@ fn search(
                             }
                         }
                         let u: f64 = rng.random::<f64>();
-                        let thr = if temperature > 0.0 { -temperature * u.max(1e-300).ln() } else { 0.0 };
+                        let thr = if temperature > 0.0 {
+                            -temperature * u.max(1e-300).ln()
+                        } else {
+                            0.0
+                        };
                         return (l, j, thr);
                     }
                     let mut pair = (0, 0);
@@ -427,7 +443,9 @@ fn search(
                         }
                         let changes = [(l, -1.0), (j, 1.0)];
                         let d = if n_screen < order.len() {
-                            match model.screened_delta(pool, rr, &changes, buf, &order, n_screen, thr) {
+                            match model
+                                .screened_delta(pool, rr, &changes, buf, &order, n_screen, thr)
+                            {
                                 Some(d) => d,
                                 None => return (f64::INFINITY, k),
                             }
@@ -462,6 +480,9 @@ fn search(
                 break;
             }
         }
+        if objective < best.0 {
+            best = (objective, mem.inside.clone());
+        }
         let done = start.elapsed().as_millis() as u64;
         progress(Progress {
             stage: "swap",
@@ -471,7 +492,10 @@ fn search(
         });
         // Converged: no swap accepted although the proposals covered every
         // pair of the candidate pools several times over.
-        if accepted_epoch == 0 && temperature == 0.0 && proposed >= 4 * leavers.len() * joiners.len() {
+        if accepted_epoch == 0
+            && temperature == 0.0
+            && proposed >= 4 * leavers.len() * joiners.len()
+        {
             tracing::info!(epoch, "no improving swap left among the candidates");
             break;
         }
@@ -487,7 +511,7 @@ fn search(
         );
     }
     tracing::info!(epochs = epoch, swaps, "swap epochs done");
-    swaps
+    (swaps, (objective > best.0 + 1e-12).then_some(best.1))
 }
 
 fn push_stage(

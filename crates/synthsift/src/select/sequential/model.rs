@@ -78,11 +78,8 @@ impl SeqBins {
     /// together, a closer estimate of the quantiles the metric will find.
     pub fn fit(training: &Table, key: &str, seed: u64, draws: usize) -> SeqBins {
         let seqs = Sequences::group(training, key);
-        let data: Vec<&crate::table::Column> = training
-            .columns
-            .iter()
-            .filter(|c| c.name != key)
-            .collect();
+        let data: Vec<&crate::table::Column> =
+            training.columns.iter().filter(|c| c.name != key).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(11);
         let mut first = Vec::new();
@@ -243,7 +240,10 @@ impl SeqCodes {
                 while m != 0 {
                     let b = m.trailing_zeros() as usize;
                     m &= m - 1;
-                    let slot = bins.slot_of[j].get(b).copied().unwrap_or(TOP_CATEGORIES as u8);
+                    let slot = bins.slot_of[j]
+                        .get(b)
+                        .copied()
+                        .unwrap_or(TOP_CATEGORIES as u8);
                     sl |= 1 << slot;
                 }
                 slots.push(sl);
@@ -387,7 +387,9 @@ impl Model {
             let mut p = [0u16; 3];
             let mut stride = [0u32; 3];
             let mut s = 1u32;
-            let mask = pos.iter().fold(0u32, |m, &q| if q < 32 { m | 1 << q } else { m | 1 << 31 });
+            let mask = pos
+                .iter()
+                .fold(0u32, |m, &q| if q < 32 { m | 1 << q } else { m | 1 << 31 });
             for k in (0..pos.len()).rev() {
                 p[k] = pos[k] as u16;
                 stride[k] = s;
@@ -508,7 +510,14 @@ impl Model {
 
     /// As [`Model::apply`], keeping a single-precision copy `r32` of `r`
     /// (used for fast screening) equal to `r` rounded.
-    pub fn apply_both(&self, codes: &SeqCodes, r: &mut [f64], r32: &mut [f32], s: usize, sign: f64) {
+    pub fn apply_both(
+        &self,
+        codes: &SeqCodes,
+        r: &mut [f64],
+        r32: &mut [f32],
+        s: usize,
+        sign: f64,
+    ) {
         self.for_each_entry(codes, s, sign, |_, cell, x| {
             let c = cell as usize;
             r[c] -= x;
@@ -562,11 +571,19 @@ impl Model {
         let mut total = 0.0;
         for (m, rm) in self.row.iter().enumerate() {
             let a = rm.off as usize;
-            total += self.row_w[m] * r[a..a + rm.n_cells as usize].iter().map(|x| x.abs()).sum::<f64>();
+            total += self.row_w[m]
+                * r[a..a + rm.n_cells as usize]
+                    .iter()
+                    .map(|x| x.abs())
+                    .sum::<f64>();
         }
         for (m, sm) in self.seq.iter().enumerate() {
             let a = sm.off as usize;
-            total += self.seq_w[m] * r[a..a + sm.n_cells as usize].iter().map(|x| x.abs()).sum::<f64>();
+            total += self.seq_w[m]
+                * r[a..a + sm.n_cells as usize]
+                    .iter()
+                    .map(|x| x.abs())
+                    .sum::<f64>();
         }
         total
     }
@@ -582,13 +599,19 @@ impl Model {
             let a = rm.off as usize;
             out[rm.fam as usize] += scale(rm.fam as usize)
                 * self.row_w[m]
-                * r[a..a + rm.n_cells as usize].iter().map(|x| x.abs()).sum::<f64>();
+                * r[a..a + rm.n_cells as usize]
+                    .iter()
+                    .map(|x| x.abs())
+                    .sum::<f64>();
         }
         for (m, sm) in self.seq.iter().enumerate() {
             let a = sm.off as usize;
             out[sm.fam as usize] += scale(sm.fam as usize)
                 * self.seq_w[m]
-                * r[a..a + sm.n_cells as usize].iter().map(|x| x.abs()).sum::<f64>();
+                * r[a..a + sm.n_cells as usize]
+                    .iter()
+                    .map(|x| x.abs())
+                    .sum::<f64>();
         }
         out
     }

@@ -38,7 +38,9 @@ fn table(keys: &[u32], x: &[f64], c: &[u32]) -> Table {
 /// A pseudo-random sequential table: `n_seq` sequences of 1..=max_len rows,
 /// rows of different sequences interleaved (non-contiguous keys).
 fn random_table(n_seq: usize, max_len: usize, seed: u64) -> Table {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move || {
         state = state
             .wrapping_mul(6364136223846793005)
@@ -52,7 +54,11 @@ fn random_table(n_seq: usize, max_len: usize, seed: u64) -> Table {
         let cat = (next() % 4) as u32;
         for _ in 0..len {
             let x = base + (next() % 5) as f64;
-            let c = if next() % 3 == 0 { (next() % 4) as u32 } else { cat };
+            let c = if next() % 3 == 0 {
+                (next() % 4) as u32
+            } else {
+                cat
+            };
             rows.push((s as u32, x, c));
         }
     }
@@ -157,7 +163,10 @@ fn expected_draw_weighting_matches_brute_force_enumeration() {
     for m in &model.row {
         for cell in m.off..m.off + m.n_cells {
             let (h, b) = (-r[cell as usize], mean[cell as usize]);
-            assert!((h - b).abs() < 1e-9, "marginal {m:?} cell {cell}: {h} vs {b}");
+            assert!(
+                (h - b).abs() < 1e-9,
+                "marginal {m:?} cell {cell}: {h} vs {b}"
+            );
         }
     }
     // Per-sequence parts: one count cell per column, one per present slot.
@@ -175,7 +184,10 @@ fn expected_draw_weighting_matches_brute_force_enumeration() {
     let j = bins.tgt.columns.iter().position(|n| n == "c").unwrap();
     let counts: Vec<u8> = (0..4).map(|s| codes.count_code[s * d + j]).collect();
     let code_of = |n: f64| bins.counts[j].encode_number(n);
-    assert_eq!(counts, vec![code_of(1.0), code_of(1.0), code_of(2.0), code_of(3.0)]);
+    assert_eq!(
+        counts,
+        vec![code_of(1.0), code_of(1.0), code_of(2.0), code_of(3.0)]
+    );
 }
 
 #[test]
@@ -198,7 +210,11 @@ fn delta_is_exact() {
         model.apply(&pc, &mut r2, l as usize, -1.0);
         model.apply(&pc, &mut r2, j as usize, 1.0);
         let after = model.objective(&r2);
-        assert!((after - before - d).abs() < 1e-12, "{d} vs {}", after - before);
+        assert!(
+            (after - before - d).abs() < 1e-12,
+            "{d} vs {}",
+            after - before
+        );
     }
 }
 
