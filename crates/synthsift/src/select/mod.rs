@@ -27,8 +27,8 @@
 
 mod membership;
 pub(crate) mod model;
-mod stages;
 pub mod sequential;
+mod stages;
 
 use std::time::{Duration, Instant};
 
