@@ -173,8 +173,8 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
         &opts,
         &|p: Progress| {
             bar.set_message(format!("{} (objective {:.5})", p.stage, p.objective));
-            if p.total > 0 {
-                bar.set_position(p.done * 1000 / p.total);
+            if let Some(pos) = (p.done * 1000).checked_div(p.total) {
+                bar.set_position(pos);
             }
         },
     )?;

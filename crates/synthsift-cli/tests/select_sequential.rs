@@ -219,7 +219,7 @@ fn errors_leave_no_output() {
     let text = std::fs::read_to_string(&pool).unwrap();
     let stripped: Vec<String> = text
         .lines()
-        .map(|l| l.splitn(2, ',').nth(1).unwrap().to_string())
+        .map(|l| l.split_once(',').unwrap().1.to_string())
         .collect();
     std::fs::write(&no_key, stripped.join("\n") + "\n").unwrap();
     let o = select(&training, &no_key, &out, "10", "1");

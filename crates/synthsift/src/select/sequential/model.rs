@@ -635,6 +635,7 @@ impl Model {
     /// As [`Model::delta`], but gives up (`None`) when the change over the
     /// per-sequence marginals and the first `n_screen` row marginals of
     /// `order` exceeds `tau`: a cheap screen for moves that will not pay.
+    #[allow(clippy::too_many_arguments)]
     pub fn screened_delta<T: Copy + Into<f64>>(
         &self,
         codes: &SeqCodes,
@@ -734,7 +735,7 @@ pub(crate) fn row_cell(rm: &RowMarg, rec: &[u8]) -> u32 {
 /// `Σ_c |r_c − x_c| − |r_c|` over the distinct cells of `buf` (changes of
 /// counts, merged per cell).
 #[inline]
-fn sum_change<T: Copy + Into<f64>>(r: &[T], buf: &mut Vec<(u32, f64)>) -> f64 {
+fn sum_change<T: Copy + Into<f64>>(r: &[T], buf: &mut [(u32, f64)]) -> f64 {
     if buf.len() > 24 {
         buf.sort_unstable_by_key(|e| e.0);
         let mut d = 0.0;

@@ -85,6 +85,7 @@ fn codes_of(bins: &SeqBins, t: &Table) -> SeqCodes {
 /// The cell of marginal `m` for a drawn row `i` of a sequence and its next
 /// row `next`, from the raw code matrices (positions: 0 = length,
 /// 1..=d drawn row, d+1..=2d next row).
+#[allow(clippy::too_many_arguments)]
 fn brute_cell(
     m: &RowMarg,
     d: usize,
