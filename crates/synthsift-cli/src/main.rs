@@ -6,6 +6,7 @@ mod evaluate;
 mod generate;
 mod output;
 mod select;
+mod select_sequential;
 
 use std::process::ExitCode;
 

@@ -21,10 +21,10 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
     if args.size == 0 {
         bail!("--size must be at least 1");
     }
-    if args.group_key.is_some() {
-        bail!("--group-key: sequential selection is not available yet; select flat records without it");
-    }
     check_output_format(&args.pool, &args.output)?;
+    if let Some(key) = args.group_key.clone() {
+        return crate::select_sequential::run(args, &key, start);
+    }
 
     // 1. Training data: bins of the metric, codes, fingerprints.
     let training = read_table(&args.training)?;
@@ -157,7 +157,7 @@ fn check_output_format(pool: &Path, output: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn spinner(msg: &str) -> ProgressBar {
+pub(crate) fn spinner(msg: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_message(msg.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -167,7 +167,7 @@ fn spinner(msg: &str) -> ProgressBar {
 /// `write_atomically` hands out a plain writer; Parquet's writer wants one
 /// that can be sent between threads. The buffer behind it is owned by this
 /// thread for the whole write, so this only restates what holds.
-struct SendWriter<'a>(&'a mut dyn std::io::Write);
+pub(crate) struct SendWriter<'a>(pub(crate) &'a mut dyn std::io::Write);
 // SAFETY: the wrapped writer is a `BufWriter<&mut File>` created and used on
 // one thread; ArrowWriter never moves it to another thread.
 unsafe impl Send for SendWriter<'_> {}

@@ -27,6 +27,7 @@
 
 mod membership;
 pub(crate) mod model;
+pub mod sequential;
 mod stages;
 
 use std::time::{Duration, Instant};
