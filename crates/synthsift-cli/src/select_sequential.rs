@@ -154,8 +154,8 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
     if let Some(v) = knob("SYNTHSIFT_SEQ_SAME_LENGTH") {
         opts.same_length = v;
     }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_ROUNDS") {
-        opts.max_rounds = Some(v as usize);
+    if args.max_rounds.is_some() {
+        opts.max_rounds = args.max_rounds;
     }
     if let Some(v) = knob("SYNTHSIFT_SEQ_RANKED") {
         opts.ranked_pairs = v != 0.0;

@@ -98,9 +98,10 @@ fn select(training: &Path, pool: &Path, out: &Path, size: &str, seed: &str) -> O
     // A fixed number of search epochs, so that the result does not depend
     // on the machine's speed (a run bounded by its time budget does).
     Command::new(env!("CARGO_BIN_EXE_synthsift"))
-        .env("SYNTHSIFT_SEQ_ROUNDS", "6")
         .args([
             "select",
+            "--max-rounds",
+            "6",
             "--training",
             p(training),
             "--pool",
