@@ -95,6 +95,9 @@ pub struct FlatOptions {
     /// time budget is not hit first. `None` = until the time budget (the
     /// anneal stage always uses all of it) or convergence.
     pub max_rounds: Option<usize>,
+    /// Weight `λ` of the pair-table fit in each triple's target (see
+    /// [`model::Marginals::smooth_triples`]); 0 = training's own triple counts.
+    pub triple_smoothing: f64,
 }
 
 impl FlatOptions {
@@ -127,6 +130,7 @@ impl Default for FlatOptions {
             anneal_batches: 256,
             anneal_temperature: 30.0,
             max_rounds: None,
+            triple_smoothing: 0.1,
         }
     }
 }
@@ -142,6 +146,27 @@ pub struct Progress {
     pub total: u64,
     /// Current normalised objective (≈ 1 − accuracy against training).
     pub objective: f64,
+}
+
+/// Why the search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The wall-clock budget ran out (the result depends on machine speed).
+    Budget,
+    /// `max_rounds` was used up (reproducible on any machine).
+    Rounds,
+    /// The last stage had nothing left to do (reproducible).
+    Converged,
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stop::Budget => "time budget",
+            Stop::Rounds => "max rounds",
+            Stop::Converged => "convergence",
+        })
+    }
 }
 
 /// What one stage did.
@@ -166,6 +191,8 @@ pub struct Selection {
     pub objective: f64,
     /// Marginals in the objective: univariate, bivariate, trivariate.
     pub marginals: [usize; 3],
+    /// Why the search stopped.
+    pub stop: Stop,
 }
 
 /// Why a selection could not be made.
@@ -328,6 +355,8 @@ pub(crate) struct Ctx<'a> {
     pub deadline: Instant,
     pub progress: &'a dyn Fn(Progress),
     pub rounds_left: Option<usize>,
+    /// Set by a stage that stops on the budget or the round cap.
+    pub stop: Option<Stop>,
 }
 
 impl Ctx<'_> {
@@ -374,7 +403,8 @@ pub fn select_flat(
     let by_cells = (opts.max_triple_cells as f64 / avg_tri_cells) as usize;
     max_triples = max_triples.min(by_cells);
     let marg = Marginals::new(cards, max_triples, n, opts.seed);
-    let targets = marg.targets(training, n);
+    let mut targets = marg.targets(training, n);
+    marg.smooth_triples(&mut targets, opts.triple_smoothing);
     let rows = RowCodes::from_columns(pool);
     tracing::info!(
         uni = marg.uni.len(),
@@ -392,6 +422,7 @@ pub fn select_flat(
         deadline: start + opts.time_budget,
         progress,
         rounds_left: opts.max_rounds,
+        stop: None,
     };
     let mut state = State::new(&marg, &targets);
     let mut stages = Vec::new();
@@ -461,9 +492,11 @@ pub fn select_flat(
     }
 
     let objective = state.objective();
+    let stop = ctx.stop.unwrap_or(Stop::Converged);
     tracing::info!(
         objective,
         secs = start.elapsed().as_secs_f64(),
+        stopped_by = %stop,
         "selection done"
     );
     Ok(Selection {
@@ -471,6 +504,7 @@ pub fn select_flat(
         stages,
         objective,
         marginals: [marg.uni.len(), marg.bi.len(), marg.tri.len()],
+        stop,
     })
 }
 
