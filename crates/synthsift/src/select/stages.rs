@@ -352,8 +352,9 @@ const ANNEAL_ROUND: usize = 16;
 /// scored in parallel against the same state: each item draws its
 /// [`ANNEAL_CHUNK`] (leaver, joiner, Metropolis threshold `−T·ln u`) triples
 /// from its own ChaCha stream (seeded from the main stream, so the result does
-/// not depend on the number of threads) and computes the exact swap delta
-/// only as far as it can still pass its threshold. The few that pass are
+/// not depend on the number of threads) and sums the swap delta only as far
+/// as it can plausibly still pass its threshold (screen
+/// [`FlatOptions::anneal_screen`](super::FlatOptions::anneal_screen)). The few that pass are
 /// re-scored exactly against the current state, in item order, and applied
 /// when they still pass. Nearly all the work is in the parallel part.
 pub(crate) fn anneal(
@@ -377,6 +378,7 @@ pub(crate) fn anneal(
     let frac = ctx.opts.anneal_pool.clamp(1e-4, 1.0);
     // Work items per epoch: two per batch of 4096 proposals.
     let items_per_epoch = ctx.opts.anneal_batches.max(1) * 4096 / ANNEAL_CHUNK;
+    let kappa = ctx.opts.anneal_screen.clamp(0.0, 1.0);
     let rounds0 = ctx.rounds_left;
     let mut moved = 0;
     let mut obj = state.objective();
@@ -446,7 +448,8 @@ pub(crate) fn anneal(
                         if !memr.contains(i) || memr.contains(j) {
                             continue;
                         }
-                        let d = st.swap_gain_below(rows.row(i as usize), rows.row(j as usize), th);
+                        let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+                        let d = st.swap_gain_below(ri, rj, th, kappa);
                         if d < th {
                             buf.push((i, j, th));
                         }
@@ -461,7 +464,7 @@ pub(crate) fn anneal(
                     }
                     passed += 1;
                     let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
-                    let d = state.swap_gain_below(ri, rj, th);
+                    let d = state.swap_gain_below(ri, rj, th, 1.0);
                     if d < th {
                         state.remove(ri);
                         state.add(rj);
