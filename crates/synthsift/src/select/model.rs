@@ -278,8 +278,9 @@ impl Marginals {
             }
             fit.clear();
             fit.resize(e - s, total / (e - s) as f64);
-            for _ in 0..20 {
-                // Fit to each margin in turn.
+            // Fit to each margin in turn until the first margin is met again
+            // (strongly dependent tables converge slowly; cap the sweeps).
+            'sweeps: for _ in 0..200 {
                 for pass in 0..3 {
                     let (target, len): (&[f64], usize) = match pass {
                         0 => (&ab, ka * kb),
@@ -299,6 +300,9 @@ impl Marginals {
                                 cur[key(x, y, z)] += fit[idx(x, y, z)];
                             }
                         }
+                    }
+                    if pass == 0 && cur.iter().zip(target).all(|(c, t)| (c - t).abs() < 1e-4) {
+                        break 'sweeps;
                     }
                     for x in 0..ka {
                         for y in 0..kb {
