@@ -263,6 +263,9 @@ pub(crate) fn drop_random(
     moved
 }
 
+/// Share of the remaining budget the refine stage may use before annealing.
+const REFINE_SHARE: f64 = 0.1;
+
 /// Rounds of exact swaps between the best-scored leavers and joiners.
 pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> usize {
     if mem.outside.is_empty() || mem.inside.is_empty() {
@@ -280,11 +283,21 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
     let mut moved = 0;
     let mut obj = state.objective();
     let mut round = 0;
+    // With annealing to follow, refine gets a share of the budget and starts a
+    // round only if one more (as long as the last) fits in it: on wide data a
+    // round scores every pool record over thousands of marginals.
+    let share = if ctx.opts.anneal { REFINE_SHARE } else { 1.0 };
+    let own_deadline = t0 + ctx.deadline.saturating_duration_since(t0).mul_f64(share);
+    let mut last_round = std::time::Duration::ZERO;
     loop {
         if ctx.out_of_time() {
             ctx.stop = Some(super::Stop::Budget);
             break;
         }
+        if ctx.rounds_left.is_none() && Instant::now() + last_round >= own_deadline {
+            break; // leave the rest to annealing
+        }
+        let round_start = Instant::now();
         if !ctx.take_round() {
             ctx.stop = Some(super::Stop::Rounds);
             break;
@@ -321,6 +334,7 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
             }
         }
         moved += accepted;
+        last_round = round_start.elapsed();
         tracing::debug!(round, accepted, objective = obj, "refine round");
         (ctx.progress)(Progress {
             stage: "refine",
