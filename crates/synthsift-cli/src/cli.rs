@@ -112,10 +112,17 @@ pub struct SelectArgs {
     /// Column triples in the objective (default: as many as pay off).
     #[arg(long)]
     pub max_triples: Option<usize>,
-    /// Stop after this many search rounds, for results that do not depend
-    /// on the machine's speed (the time budget still applies).
+    /// Cap on the search's rounds (refine rounds plus anneal epochs of about
+    /// a million proposals each). With a cap the cooling schedule follows the
+    /// rounds instead of the clock, so the same seed gives the same output on
+    /// any machine, provided the time budget is not hit first (the log says
+    /// which one stopped the run). Default: use the whole time budget.
     #[arg(long)]
     pub max_rounds: Option<usize>,
+    /// Weight of the pair-table fit in each column triple's target (0 = the
+    /// training's own triple counts).
+    #[arg(long, default_value_t = 0.1)]
+    pub triple_smoothing: f64,
 }
 
 #[derive(Debug, clap::Args)]

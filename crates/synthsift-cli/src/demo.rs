@@ -69,6 +69,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         no_anneal: false,
         max_triples: None,
         max_rounds: None,
+        triple_smoothing: 0.1,
     })?;
     let select_secs = t.elapsed().as_secs_f64();
 

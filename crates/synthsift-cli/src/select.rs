@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use synthsift::pool::{encode_pool, write_selected, Encoder};
-use synthsift::select::{select_flat, FlatOptions, InitialSet, Progress};
+use synthsift::select::{select_flat, FlatOptions, InitialSet, Progress, Stop};
 use synthsift::table::read_table;
 
 use crate::cli::SelectArgs;
@@ -90,6 +90,10 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
         opts.max_triples = t;
     }
     opts.max_rounds = args.max_rounds;
+    if !(0.0..=1.0).contains(&args.triple_smoothing) {
+        bail!("--triple-smoothing must be between 0 and 1");
+    }
+    opts.triple_smoothing = args.triple_smoothing;
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template("{msg:>28} [{elapsed_precise}] {wide_bar} {percent:>3}%")
@@ -108,6 +112,17 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
         },
     )?;
     bar.finish_and_clear();
+    match selection.stop {
+        Stop::Budget => tracing::info!(
+            "search stopped by the time budget ({:.1}s of selection): the result depends on machine speed; use --max-rounds for a reproducible run",
+            opts.time_budget.as_secs_f64()
+        ),
+        Stop::Rounds => tracing::info!(
+            "search stopped after --max-rounds {} (reproducible)",
+            opts.max_rounds.unwrap_or(0)
+        ),
+        Stop::Converged => tracing::info!("search stopped on convergence (reproducible)"),
+    }
     for s in &selection.stages {
         tracing::info!(
             "stage {}: objective {:.6} -> {:.6}, {} records moved, {:.1}s",

@@ -87,6 +87,16 @@ pub struct FlatOptions {
     pub anneal_cross: usize,
     /// Batches of 4096 proposals per anneal epoch (between re-scorings).
     pub anneal_batches: usize,
+    /// Screen of the anneal stage's parallel scoring: a proposal's delta is
+    /// summed family by family (univariate, bivariate, trivariate in blocks)
+    /// and dropped once the marginals still to come could lower it below its
+    /// threshold only by more than `anneal_screen` times their worst case
+    /// (`2·w` each). 1 = exact (never drops a passing swap). Measured on the
+    /// flat shared data, 99.9 % of accepted swaps use under a sixth of the
+    /// worst case after the bivariate family (at most a quarter), while most
+    /// proposals are dropped before the trivariate family, the costliest.
+    /// Swaps that pass are always re-scored exactly before they are applied.
+    pub anneal_screen: f64,
     /// Initial annealing temperature, in units of one trivariate marginal's
     /// weight for one record (the smallest step of the objective).
     pub anneal_temperature: f64,
@@ -96,6 +106,9 @@ pub struct FlatOptions {
     /// time budget is not hit first. `None` = until the time budget (the
     /// anneal stage always uses all of it) or convergence.
     pub max_rounds: Option<usize>,
+    /// Weight `λ` of the pair-table fit in each triple's target (see
+    /// [`model::Marginals::smooth_triples`]); 0 = training's own triple counts.
+    pub triple_smoothing: f64,
 }
 
 impl FlatOptions {
@@ -127,7 +140,9 @@ impl Default for FlatOptions {
             anneal_pool: 1.0,
             anneal_batches: 256,
             anneal_temperature: 30.0,
+            anneal_screen: 0.25,
             max_rounds: None,
+            triple_smoothing: 0.1,
         }
     }
 }
@@ -143,6 +158,27 @@ pub struct Progress {
     pub total: u64,
     /// Current normalised objective (≈ 1 − accuracy against training).
     pub objective: f64,
+}
+
+/// Why the search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The wall-clock budget ran out (the result depends on machine speed).
+    Budget,
+    /// `max_rounds` was used up (reproducible on any machine).
+    Rounds,
+    /// The last stage had nothing left to do (reproducible).
+    Converged,
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stop::Budget => "time budget",
+            Stop::Rounds => "max rounds",
+            Stop::Converged => "convergence",
+        })
+    }
 }
 
 /// What one stage did.
@@ -167,6 +203,8 @@ pub struct Selection {
     pub objective: f64,
     /// Marginals in the objective: univariate, bivariate, trivariate.
     pub marginals: [usize; 3],
+    /// Why the search stopped.
+    pub stop: Stop,
 }
 
 /// Why a selection could not be made.
@@ -329,6 +367,8 @@ pub(crate) struct Ctx<'a> {
     pub deadline: Instant,
     pub progress: &'a dyn Fn(Progress),
     pub rounds_left: Option<usize>,
+    /// Set by a stage that stops on the budget or the round cap.
+    pub stop: Option<Stop>,
 }
 
 impl Ctx<'_> {
@@ -375,7 +415,8 @@ pub fn select_flat(
     let by_cells = (opts.max_triple_cells as f64 / avg_tri_cells) as usize;
     max_triples = max_triples.min(by_cells);
     let marg = Marginals::new(cards, max_triples, n, opts.seed);
-    let targets = marg.targets(training, n);
+    let mut targets = marg.targets(training, n);
+    marg.smooth_triples(&mut targets, opts.triple_smoothing);
     let rows = RowCodes::from_columns(pool);
     tracing::info!(
         uni = marg.uni.len(),
@@ -393,6 +434,7 @@ pub fn select_flat(
         deadline: start + opts.time_budget,
         progress,
         rounds_left: opts.max_rounds,
+        stop: None,
     };
     let mut state = State::new(&marg, &targets);
     let mut stages = Vec::new();
@@ -462,9 +504,11 @@ pub fn select_flat(
     }
 
     let objective = state.objective();
+    let stop = ctx.stop.unwrap_or(Stop::Converged);
     tracing::info!(
         objective,
         secs = start.elapsed().as_secs_f64(),
+        stopped_by = %stop,
         "selection done"
     );
     Ok(Selection {
@@ -472,6 +516,7 @@ pub fn select_flat(
         stages,
         objective,
         marginals: [marg.uni.len(), marg.bi.len(), marg.tri.len()],
+        stop,
     })
 }
 

@@ -222,6 +222,107 @@ impl Marginals {
     }
 }
 
+impl Marginals {
+    /// Pulls each triple's target toward the best fit from its own three pair
+    /// tables: `t ← (1 − λ)·t + λ·fit`, where `fit` is the iterative
+    /// proportional fit (from uniform) to the triple's three two-column
+    /// margins. Both terms have the same pair margins, so the bivariate and
+    /// univariate targets are unchanged.
+    ///
+    /// Why: the metric compares the selection with training *plus holdout*,
+    /// not with training alone. A triple table of the training sample carries
+    /// sampling noise (most cells hold a handful of records) that the other
+    /// half of the reference does not share; what the pair tables imply is a
+    /// smoother estimate of the same population. Measured in Python on the
+    /// shared flat data, a 90/10 mix (λ = 0.1) raised the targets' own
+    /// trivariate score against training+holdout from 0.98293 to 0.98352
+    /// (≈ +0.0002 overall); see `FlatOptions::triple_smoothing`.
+    pub fn smooth_triples(&self, targets: &mut [f32], lambda: f64) {
+        if lambda <= 0.0 || self.tri.is_empty() {
+            return;
+        }
+        let lambda = lambda.min(1.0);
+        let nu = self.uni.len() + self.bi.len();
+        let mut fit: Vec<f64> = Vec::new();
+        let mut ab: Vec<f64> = Vec::new();
+        let mut ac: Vec<f64> = Vec::new();
+        let mut bc: Vec<f64> = Vec::new();
+        let mut cur: Vec<f64> = Vec::new();
+        for (k, t) in self.tri.iter().enumerate() {
+            let (s, e) = self.ranges[nu + k];
+            let kc = t.sb as usize;
+            let kb = (t.sa / t.sb) as usize;
+            let ka = (e - s) / (kb * kc);
+            let tt = &targets[s..e];
+            let total: f64 = tt.iter().map(|&x| x as f64).sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let idx = |x: usize, y: usize, z: usize| (x * kb + y) * kc + z;
+            // The three pair margins of the triple's own table.
+            ab.clear();
+            ab.resize(ka * kb, 0.0);
+            ac.clear();
+            ac.resize(ka * kc, 0.0);
+            bc.clear();
+            bc.resize(kb * kc, 0.0);
+            for x in 0..ka {
+                for y in 0..kb {
+                    for z in 0..kc {
+                        let v = tt[idx(x, y, z)] as f64;
+                        ab[x * kb + y] += v;
+                        ac[x * kc + z] += v;
+                        bc[y * kc + z] += v;
+                    }
+                }
+            }
+            fit.clear();
+            fit.resize(e - s, total / (e - s) as f64);
+            // Fit to each margin in turn until the first margin is met again
+            // (strongly dependent tables converge slowly; cap the sweeps).
+            'sweeps: for _ in 0..200 {
+                for pass in 0..3 {
+                    let (target, len): (&[f64], usize) = match pass {
+                        0 => (&ab, ka * kb),
+                        1 => (&ac, ka * kc),
+                        _ => (&bc, kb * kc),
+                    };
+                    cur.clear();
+                    cur.resize(len, 0.0);
+                    let key = |x: usize, y: usize, z: usize| match pass {
+                        0 => x * kb + y,
+                        1 => x * kc + z,
+                        _ => y * kc + z,
+                    };
+                    for x in 0..ka {
+                        for y in 0..kb {
+                            for z in 0..kc {
+                                cur[key(x, y, z)] += fit[idx(x, y, z)];
+                            }
+                        }
+                    }
+                    if pass == 0 && cur.iter().zip(target).all(|(c, t)| (c - t).abs() < 1e-4) {
+                        break 'sweeps;
+                    }
+                    for x in 0..ka {
+                        for y in 0..kb {
+                            for z in 0..kc {
+                                let q = key(x, y, z);
+                                let c = cur[q];
+                                let f = &mut fit[idx(x, y, z)];
+                                *f = if c > 0.0 { *f * target[q] / c } else { 0.0 };
+                            }
+                        }
+                    }
+                }
+            }
+            for (t, &f) in targets[s..e].iter_mut().zip(&fit) {
+                *t = ((1.0 - lambda) * *t as f64 + lambda * f) as f32;
+            }
+        }
+    }
+}
+
 /// Seeded sample of `min(max, C(m,3))` column triples, sorted canonically.
 pub(crate) fn sample_triples(m: usize, max: usize, seed: u64) -> Vec<[usize; 3]> {
     let mut all = Vec::new();
@@ -321,6 +422,86 @@ impl<'a> State<'a> {
             }
         });
         self.weigh(s)
+    }
+
+    /// Exact objective change of swapping `out_row` for `in_row` when it is
+    /// below `th`; otherwise some value `≥ th`: the sum stops as soon as the
+    /// marginals still to come cannot bring it below `th`. Each marginal can
+    /// lower it by at most `2·w`; with `kappa < 1` only `kappa` times that
+    /// worst case is allowed for, a screen that may cut short a swap that
+    /// would have passed (with `kappa = 1` the answer is always exact).
+    /// Marginals in which both rows share a cell add nothing (masked without
+    /// a branch).
+    #[inline]
+    pub fn swap_gain_below(&self, out_row: &[u8], in_row: &[u8], th: f64, kappa: f64) -> f64 {
+        let g = self.marg;
+        assert_eq!(out_row.len(), in_row.len());
+        assert_eq!(self.r.len(), g.n_cells);
+        let r = &self.r;
+        let ci = |k: u32| -> u32 {
+            debug_assert!((k as usize) < out_row.len());
+            // SAFETY: marginal columns are < m = row length by construction.
+            unsafe { *out_row.get_unchecked(k as usize) as u32 }
+        };
+        let cj = |k: u32| -> u32 {
+            // SAFETY: as above.
+            unsafe { *in_row.get_unchecked(k as usize) as u32 }
+        };
+        #[inline(always)]
+        fn term(r: &[f32], a: u32, b: u32) -> f32 {
+            // SAFETY: cells are < n_cells = r.len() for validated codes.
+            let (x, y) = unsafe { (*r.get_unchecked(a as usize), *r.get_unchecked(b as usize)) };
+            let mask = (a != b) as u32 as f32;
+            mask * (rem_delta(x) + add_delta(y))
+        }
+        let [w0, w1, w2] = g.w;
+        // Largest drop allowed for per bivariate / trivariate marginal to come.
+        let (m1, m2) = (2.0 * kappa * w1, 2.0 * kappa * w2);
+        let (nb, nt) = (g.bi.len() as f64, g.tri.len() as f64);
+        let mut acc = [0f32; 4];
+        for (k, u) in g.uni.iter().enumerate() {
+            acc[k & 3] += term(r, u.off + ci(u.a), u.off + cj(u.a));
+        }
+        let s0 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        let mut part = s0 as f64 * w0;
+        if part - (nb * m1 + nt * m2) >= th {
+            return part - (nb * m1 + nt * m2);
+        }
+        const SEG: usize = 32;
+        let mut left = nb;
+        for seg in g.bi.chunks(SEG) {
+            // Four accumulators: the sum is the only loop-carried dependence.
+            let mut acc = [0f32; 4];
+            for (k, p) in seg.iter().enumerate() {
+                let a = p.off + ci(p.a) * p.sa + ci(p.b);
+                let b = p.off + cj(p.a) * p.sa + cj(p.b);
+                acc[k & 3] += term(r, a, b);
+            }
+            let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            part += s as f64 * w1;
+            left -= seg.len() as f64;
+            let bound = part - (left * m1 + nt * m2);
+            if bound >= th {
+                return bound;
+            }
+        }
+        let mut left = nt;
+        for seg in g.tri.chunks(SEG) {
+            let mut acc = [0f32; 4];
+            for (k, t) in seg.iter().enumerate() {
+                let a = t.off + ci(t.a) * t.sa + ci(t.b) * t.sb + ci(t.c);
+                let b = t.off + cj(t.a) * t.sa + cj(t.b) * t.sb + cj(t.c);
+                acc[k & 3] += term(r, a, b);
+            }
+            let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            part += s as f64 * w2;
+            left -= seg.len() as f64;
+            let bound = part - left * m2;
+            if bound >= th {
+                return bound;
+            }
+        }
+        part
     }
 
     /// `add_gain(in_row) + rem_gain(out_row) − swap_gain(out_row, in_row)`:

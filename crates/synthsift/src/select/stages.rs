@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -263,6 +263,9 @@ pub(crate) fn drop_random(
     moved
 }
 
+/// Share of the remaining budget the refine stage may use before annealing.
+const REFINE_SHARE: f64 = 0.1;
+
 /// Rounds of exact swaps between the best-scored leavers and joiners.
 pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> usize {
     if mem.outside.is_empty() || mem.inside.is_empty() {
@@ -280,7 +283,25 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
     let mut moved = 0;
     let mut obj = state.objective();
     let mut round = 0;
-    while !ctx.out_of_time() && ctx.take_round() {
+    // With annealing to follow, refine gets a share of the budget and starts a
+    // round only if one more (as long as the last) fits in it: on wide data a
+    // round scores every pool record over thousands of marginals.
+    let share = if ctx.opts.anneal { REFINE_SHARE } else { 1.0 };
+    let own_deadline = t0 + ctx.deadline.saturating_duration_since(t0).mul_f64(share);
+    let mut last_round = std::time::Duration::ZERO;
+    loop {
+        if ctx.out_of_time() {
+            ctx.stop = Some(super::Stop::Budget);
+            break;
+        }
+        if ctx.rounds_left.is_none() && Instant::now() + last_round >= own_deadline {
+            break; // leave the rest to annealing
+        }
+        let round_start = Instant::now();
+        if !ctx.take_round() {
+            ctx.stop = Some(super::Stop::Rounds);
+            break;
+        }
         round += 1;
         let add_sc = scores(state, ctx, &mem.outside, true);
         let rem_sc = scores(state, ctx, &mem.inside, false);
@@ -313,6 +334,7 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
             }
         }
         moved += accepted;
+        last_round = round_start.elapsed();
         tracing::debug!(round, accepted, objective = obj, "refine round");
         (ctx.progress)(Progress {
             stage: "refine",
@@ -322,6 +344,7 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
         });
         // Stop when the rounds stall (leaving the budget to annealing) or converge.
         if accepted == 0 || (ctx.opts.anneal && accepted < (n / 2000).max(1)) {
+            ctx.stop = None;
             break;
         }
     }
@@ -329,14 +352,25 @@ pub(crate) fn refine(ctx: &mut Ctx, state: &mut State, mem: &mut Membership) -> 
     moved
 }
 
-/// Targeted random swaps with a temperature falling linearly to zero.
+/// Proposals per parallel work item of the anneal stage; one "batch" of
+/// [`FlatOptions::anneal_batches`](super::FlatOptions::anneal_batches) is two
+/// of them.
+const ANNEAL_CHUNK: usize = 2048;
+/// Work items scored in parallel against one state (32,768 proposals).
+const ANNEAL_ROUND: usize = 16;
+
+/// Random exact swaps with a geometrically falling temperature.
 ///
-/// Each epoch scores every record against the current residuals and keeps the
-/// best fraction of leavers and joiners as candidate pools. Then batches of
-/// random (leaver, joiner) pairs are drawn from the pools; a batch is scored
-/// in parallel against the same state (pure, so thread-count independent),
-/// and the pairs that pass are re-scored exactly, in order, and applied when
-/// they still pass the Metropolis test (threshold `−T·ln u`, `u` pre-drawn).
+/// Each epoch takes the candidate pools (the best-scored fraction of the
+/// records, or everyone). Then rounds of [`ANNEAL_ROUND`] work items are
+/// scored in parallel against the same state: each item draws its
+/// [`ANNEAL_CHUNK`] (leaver, joiner, Metropolis threshold `−T·ln u`) triples
+/// from its own ChaCha stream (seeded from the main stream, so the result does
+/// not depend on the number of threads) and sums the swap delta only as far
+/// as it can plausibly still pass its threshold (screen
+/// [`FlatOptions::anneal_screen`](super::FlatOptions::anneal_screen)). The few that pass are
+/// re-scored exactly against the current state, in item order, and applied
+/// when they still pass. Nearly all the work is in the parallel part.
 pub(crate) fn anneal(
     ctx: &mut Ctx,
     state: &mut State,
@@ -356,13 +390,12 @@ pub(crate) fn anneal(
         .fold(f64::INFINITY, f64::min);
     let temp0 = ctx.opts.anneal_temperature * unit;
     let frac = ctx.opts.anneal_pool.clamp(1e-4, 1.0);
-    let batch = 4096;
-    let batches = ctx.opts.anneal_batches.max(1);
+    // Work items per epoch: two per batch of 4096 proposals.
+    let items_per_epoch = ctx.opts.anneal_batches.max(1) * 4096 / ANNEAL_CHUNK;
+    let kappa = ctx.opts.anneal_screen.clamp(0.0, 1.0);
     let rounds0 = ctx.rounds_left;
     let mut moved = 0;
     let mut obj = state.objective();
-    let mut proposals: Vec<(u32, u32, f64)> = Vec::with_capacity(batch);
-    let mut deltas: Vec<f64> = vec![0.0; batch];
     let rows = ctx.rows;
     let mut epoch = 0;
     let (mut tried, mut passed) = (0u64, 0u64);
@@ -372,69 +405,88 @@ pub(crate) fn anneal(
     if ctx.opts.anneal_cross > 0 {
         return anneal_cross(ctx, state, mem, rng);
     }
-    while !ctx.out_of_time() && ctx.take_round() {
+    let mut bufs: Vec<Vec<(u32, u32, f64)>> = vec![Vec::with_capacity(64); ANNEAL_ROUND];
+    let (mut joiners, mut leavers): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    loop {
+        if ctx.out_of_time() {
+            ctx.stop = Some(super::Stop::Budget);
+            break;
+        }
+        if !ctx.take_round() {
+            ctx.stop = Some(super::Stop::Rounds);
+            break;
+        }
         epoch += 1;
         // Candidate pools: the best-scored fraction, or everyone.
-        let (joiners, leavers) = if frac < 1.0 {
+        if frac < 1.0 {
             let add_sc = scores(state, ctx, &mem.outside, true);
             let rem_sc = scores(state, ctx, &mem.inside, false);
             let kj = ((mem.outside.len() as f64 * frac) as usize).clamp(1, mem.outside.len());
             let ki = ((mem.inside.len() as f64 * frac) as usize).clamp(1, mem.inside.len());
-            (best_k(&mem.outside, &add_sc, kj), best_k(&mem.inside, &rem_sc, ki))
+            joiners = best_k(&mem.outside, &add_sc, kj);
+            leavers = best_k(&mem.inside, &rem_sc, ki);
         } else {
-            (mem.outside.clone(), mem.inside.clone())
-        };
+            joiners.clone_from(&mem.outside);
+            leavers.clone_from(&mem.inside);
+        }
         let mut acc_epoch = 0;
-        for _ in 0..batches {
+        let mut items_left = items_per_epoch;
+        while items_left > 0 {
             if ctx.out_of_time() {
                 break;
             }
+            let n_items = items_left.min(ANNEAL_ROUND);
+            items_left -= n_items;
             let done = stage_done(ctx, t0, budget, rounds0);
             // Geometric cooling from temp0 to temp0/100, then zero in the last 5%.
             let temp = if done < 0.95 { temp0 * (0.01f64).powf(done / 0.95) } else { 0.0 };
-            proposals.clear();
-            for _ in 0..batch {
-                let i = leavers[rng.random_range(0..leavers.len())];
-                let j = joiners[rng.random_range(0..joiners.len())];
-                let th = if temp > 0.0 {
-                    let u: f64 = rng.random::<f64>();
-                    -temp * (u.max(1e-300)).ln()
-                } else {
-                    0.0
-                };
-                proposals.push((i, j, th - eps));
-            }
+            let base: u64 = rng.random();
             {
                 let st = &*state;
                 let memr = &*mem;
-                proposals
-                    .par_chunks(256)
-                    .zip(deltas.par_chunks_mut(256))
-                    .for_each(|(pc, dc)| {
-                        for (&(i, j, _), d) in pc.iter().zip(dc) {
-                            *d = if memr.contains(i) && !memr.contains(j) {
-                                st.swap_gain(rows.row(i as usize), rows.row(j as usize))
-                            } else {
-                                f64::INFINITY
-                            };
+                let (leavers, joiners) = (&leavers, &joiners);
+                bufs[..n_items].par_iter_mut().enumerate().for_each(|(c, buf)| {
+                    buf.clear();
+                    let mut r = ChaCha8Rng::seed_from_u64(
+                        base ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    );
+                    for _ in 0..ANNEAL_CHUNK {
+                        let i = leavers[r.random_range(0..leavers.len())];
+                        let j = joiners[r.random_range(0..joiners.len())];
+                        let th = if temp > 0.0 {
+                            let u: f64 = r.random::<f64>();
+                            -temp * u.max(1e-300).ln()
+                        } else {
+                            0.0
+                        } - eps;
+                        if !memr.contains(i) || memr.contains(j) {
+                            continue;
                         }
-                    });
+                        let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+                        let d = st.swap_gain_below(ri, rj, th, kappa);
+                        if d < th {
+                            buf.push((i, j, th));
+                        }
+                    }
+                });
             }
-            tried += batch as u64;
-            for (&(i, j, th), &d0) in proposals.iter().zip(&deltas) {
-                if d0 >= th || !mem.contains(i) || mem.contains(j) {
-                    continue;
-                }
-                passed += 1;
-                let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
-                let d = state.swap_gain(ri, rj);
-                if d < th {
-                    state.remove(ri);
-                    state.add(rj);
-                    mem.swap(i, j);
-                    obj += d;
-                    moved += 1;
-                    acc_epoch += 1;
+            tried += (n_items * ANNEAL_CHUNK) as u64;
+            for buf in &bufs[..n_items] {
+                for &(i, j, th) in buf {
+                    if !mem.contains(i) || mem.contains(j) {
+                        continue;
+                    }
+                    passed += 1;
+                    let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+                    let d = state.swap_gain_below(ri, rj, th, 1.0);
+                    if d < th {
+                        state.remove(ri);
+                        state.add(rj);
+                        mem.swap(i, j);
+                        obj += d;
+                        moved += 1;
+                        acc_epoch += 1;
+                    }
                 }
             }
         }
@@ -489,8 +541,15 @@ fn anneal_cross(
     let (mut batches, mut verified) = (0u64, 0u64);
     let mut last_report = Instant::now();
     loop {
-        if batches % 64 == 0 && (ctx.out_of_time() || !ctx.take_round()) {
-            break;
+        if batches % 64 == 0 {
+            if ctx.out_of_time() {
+                ctx.stop = Some(super::Stop::Budget);
+                break;
+            }
+            if !ctx.take_round() {
+                ctx.stop = Some(super::Stop::Rounds);
+                break;
+            }
         }
         batches += 1;
         let done = stage_done(ctx, t0, budget, rounds0);

@@ -212,3 +212,72 @@ fn swap_gain_matches_recomputed_objective() {
         st.add(rows.row(i));
     }
 }
+
+#[test]
+fn bounded_swap_gain_is_exact_below_its_threshold() {
+    let (trn, pool) = data(200, 400, 7);
+    let marg = Marginals::new(&trn.cardinalities, 100, 150, 1);
+    let targets = marg.targets(&trn, 150);
+    let rows = RowCodes::from_columns(&pool);
+    let mut st = State::new(&marg, &targets);
+    for i in 0..150 {
+        st.add(rows.row(i));
+    }
+    for (i, j) in (0..150).zip(150..400) {
+        let d = st.swap_gain(rows.row(i), rows.row(j));
+        for th in [d - 1e-9, d + 1e-9, d + 0.01, f64::INFINITY] {
+            let b = st.swap_gain_below(rows.row(i), rows.row(j), th, 1.0);
+            if d < th {
+                assert!((b - d).abs() < 1e-9, "{b} vs {d}");
+            } else {
+                assert!(b >= th);
+            }
+            // A screen never reports a failing swap as passing.
+            let s = st.swap_gain_below(rows.row(i), rows.row(j), th, 0.2);
+            assert!(s >= th || (s - d).abs() < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn smoothed_triples_keep_their_pair_margins() {
+    let (trn, _) = data(300, 10, 8);
+    let marg = Marginals::new(&trn.cardinalities, 100, 300, 1);
+    let raw = marg.targets(&trn, 300);
+    let mut sm = raw.clone();
+    marg.smooth_triples(&mut sm, 0.3);
+    let nu = marg.uni.len() + marg.bi.len();
+    // Uni- and bivariate targets untouched, triples changed but same totals.
+    assert_eq!(raw[..marg.ranges[nu - 1].1], sm[..marg.ranges[nu - 1].1]);
+    assert_ne!(raw, sm);
+    for (k, t) in marg.tri.iter().enumerate() {
+        let (s, e) = marg.ranges[nu + k];
+        let (kc, kb) = (t.sb as usize, (t.sa / t.sb) as usize);
+        let ka = (e - s) / (kb * kc);
+        // The (a, b) margin of the smoothed triple equals the raw one.
+        for x in 0..ka {
+            for y in 0..kb {
+                let m = |v: &[f32]| (0..kc).map(|z| v[s + (x * kb + y) * kc + z] as f64).sum::<f64>();
+                assert!((m(&raw) - m(&sm)).abs() < 1e-2, "triple {k} cell ({x},{y}) {} {}", m(&raw), m(&sm));
+            }
+        }
+    }
+    let mut zero = raw.clone();
+    marg.smooth_triples(&mut zero, 0.0);
+    assert_eq!(zero, raw);
+}
+
+#[test]
+fn the_stop_reason_is_reported() {
+    let (trn, pool) = data(300, 1000, 9);
+    let mut o = opts(250);
+    o.max_rounds = Some(3);
+    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Rounds);
+    o.max_rounds = None;
+    o.time_budget = std::time::Duration::from_millis(200);
+    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Budget);
+    o.anneal = false;
+    o.refine = true;
+    o.time_budget = std::time::Duration::from_secs(60);
+    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Converged);
+}
