@@ -31,6 +31,7 @@ struct Opts {
     time_budget: String,
     seeds: Vec<u64>,
     stages: bool,
+    privacy: bool,
 }
 
 fn parse_args() -> anyhow::Result<Opts> {
@@ -41,6 +42,7 @@ fn parse_args() -> anyhow::Result<Opts> {
         time_budget: "60s".into(),
         seeds: vec![1],
         stages: false,
+        privacy: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -57,10 +59,11 @@ fn parse_args() -> anyhow::Result<Opts> {
                     .collect::<Result<_, _>>()?
             }
             "--stages" => o.stages = true,
+            "--no-privacy" => o.privacy = false,
             "-h" | "--help" => {
                 println!(
                     "synthsift-bench [--cases flat,sequential,wide] [--shared DIR] [--work DIR] \
-                     [--time-budget 60s] [--seeds 1,2,3] [--stages]"
+                     [--time-budget 60s] [--seeds 1,2,3] [--stages] [--no-privacy]"
                 );
                 std::process::exit(0);
             }
@@ -116,6 +119,7 @@ fn run(exe: &Path, args: &[&str]) -> anyhow::Result<Run> {
 
 /// Headline figures from `evaluate --json`.
 fn evaluate(
+    privacy: bool,
     exe: &Path,
     training: &Path,
     synthetic: &Path,
@@ -134,6 +138,9 @@ fn evaluate(
         "--json",
         s(json),
     ];
+    if !privacy {
+        args.push("--no-privacy");
+    }
     if let Some(k) = key {
         args.extend(["--group-key", k]);
     }
@@ -388,6 +395,7 @@ fn main() -> anyhow::Result<()> {
             let random = dir.join(format!("random-{seed}.{ext}"));
             random_subset(&case.pool, case.size, case.key, seed, &random)?;
             let (fig, eval_run) = evaluate(
+                o.privacy,
                 &exe,
                 &case.training,
                 &random,
@@ -423,7 +431,7 @@ fn main() -> anyhow::Result<()> {
                 let sel = run(&exe, &args)?;
                 let json = dir.join("selected.json");
                 let (fig, _) =
-                    evaluate(&exe, &case.training, &selected, &case.holdout, case.key, &json)?;
+                    evaluate(o.privacy, &exe, &case.training, &selected, &case.holdout, case.key, &json)?;
                 print_row(case.name, seed, label, &fig, Some(&sel));
             }
             println!(
