@@ -520,7 +520,8 @@ pub fn select_flat(
     })
 }
 
-fn log_stage(
+/// Records a finished stage and logs it.
+pub(crate) fn log_stage(
     stages: &mut Vec<StageReport>,
     name: &str,
     before: f64,

@@ -247,7 +247,7 @@ pub fn select_sequential(
         model.apply(pool, &mut state.r, s as usize, 1.0);
     }
     let obj0 = model.objective(&state.r);
-    push_stage(&mut stages, "initial:random", f64::NAN, obj0, t0, n);
+    super::log_stage(&mut stages, "initial:random", f64::NAN, obj0, t0, n);
     progress(Progress {
         stage: "initial",
         done: 1,
@@ -268,7 +268,7 @@ pub fn select_sequential(
         tracing::info!("restored the best selection seen");
     }
     let obj = model.objective(&state.r);
-    push_stage(&mut stages, "swap", obj0, obj, t0, swaps);
+    super::log_stage(&mut stages, "swap", obj0, obj, t0, swaps);
 
     let families = model.family_objectives(&state.r);
     tracing::info!(
@@ -512,30 +512,4 @@ fn search(
     }
     tracing::info!(epochs = epoch, swaps, "swap epochs done");
     (swaps, (objective > best.0 + 1e-12).then_some(best.1))
-}
-
-fn push_stage(
-    stages: &mut Vec<StageReport>,
-    name: &str,
-    before: f64,
-    after: f64,
-    t0: Instant,
-    moved: usize,
-) {
-    let seconds = t0.elapsed().as_secs_f64();
-    tracing::info!(
-        stage = name,
-        objective_before = before,
-        objective_after = after,
-        seconds,
-        moved,
-        "stage done"
-    );
-    stages.push(StageReport {
-        name: name.to_string(),
-        objective_before: before,
-        objective_after: after,
-        seconds,
-        moved,
-    });
 }
