@@ -236,8 +236,21 @@ fn select_with_a_round_cap_is_reproducible() {
     let (t, pool_path, _, _) = small_flat_case(dir.path());
     let run = |out: &Path, seed: &str| {
         let o = synthsift(&[
-            "select", "--training", p(&t), "--pool", p(&pool_path), "--size", "500", "--output",
-            p(out), "--seed", seed, "--max-rounds", "20", "--time-budget", "10m",
+            "select",
+            "--training",
+            p(&t),
+            "--pool",
+            p(&pool_path),
+            "--size",
+            "500",
+            "--output",
+            p(out),
+            "--seed",
+            seed,
+            "--max-rounds",
+            "20",
+            "--time-budget",
+            "10m",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(out).unwrap()
@@ -253,7 +266,13 @@ fn select_with_a_round_cap_is_reproducible() {
 fn demo_runs_on_built_in_data_and_improves_on_random() {
     let dir = tempfile::tempdir().unwrap();
     let o = synthsift(&[
-        "demo", "--dir", p(dir.path()), "--size", "2000", "--time-budget", "4s",
+        "demo",
+        "--dir",
+        p(dir.path()),
+        "--size",
+        "2000",
+        "--time-budget",
+        "4s",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -265,8 +284,17 @@ fn demo_runs_on_built_in_data_and_improves_on_random() {
         .skip(1)
         .map(|v| v.parse().unwrap())
         .collect();
-    assert!(overall[1] > overall[0], "selection beats a random subset: {out}");
-    for f in ["training.csv", "holdout.csv", "pool.csv", "random.csv", "selected.csv"] {
+    assert!(
+        overall[1] > overall[0],
+        "selection beats a random subset: {out}"
+    );
+    for f in [
+        "training.csv",
+        "holdout.csv",
+        "pool.csv",
+        "random.csv",
+        "selected.csv",
+    ] {
         assert!(dir.path().join(f).exists(), "{f} written");
     }
 }

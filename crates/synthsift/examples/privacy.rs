@@ -6,9 +6,14 @@ use synthsift::metrics::privacy::{evaluate_privacy, PrivacyOptions};
 use synthsift::table::read_table;
 
 fn main() {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut opts = PrivacyOptions { seed: 1, ..Default::default() };
+    let mut opts = PrivacyOptions {
+        seed: 1,
+        ..Default::default()
+    };
     let mut take = |flag: &str| -> Option<String> {
         let i = args.iter().position(|a| a == flag)?;
         let v = args.remove(i + 1);
@@ -28,6 +33,10 @@ fn main() {
     for (k, v) in m.summary_rows() {
         eprintln!("{k:>28}  {v}");
     }
-    eprintln!("read {:.1}s, privacy {:.1}s", (t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64());
+    eprintln!(
+        "read {:.1}s, privacy {:.1}s",
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64()
+    );
     println!("{}", serde_json::to_string(&m).unwrap());
 }

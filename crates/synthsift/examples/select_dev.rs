@@ -20,19 +20,37 @@ use synthsift::select::{select_flat, FlatOptions, InitialSet};
 
 fn load(dir: &str, name: &str) -> CodeMatrix {
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap())
+            .unwrap();
     let n = meta["n_rows"].as_u64().unwrap() as usize;
-    let names: Vec<String> =
-        meta["names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    let cards: Vec<usize> =
-        meta["cardinalities"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let names: Vec<String> = meta["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let cards: Vec<usize> = meta["cardinalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
     let raw = std::fs::read(format!("{dir}/{name}.u8")).unwrap();
     assert_eq!(raw.len(), n * names.len());
     let columns = raw.chunks(n).map(|c| c.to_vec()).collect();
-    CodeMatrix { n_rows: n, names, columns, cardinalities: cards }
+    CodeMatrix {
+        n_rows: n,
+        names,
+        columns,
+        cardinalities: cards,
+    }
 }
 
-fn counts(m: &CodeMatrix, cols: &[usize], rows: Option<&[usize]>) -> std::collections::HashMap<u32, f64> {
+fn counts(
+    m: &CodeMatrix,
+    cols: &[usize],
+    rows: Option<&[usize]>,
+) -> std::collections::HashMap<u32, f64> {
     let mut h = std::collections::HashMap::new();
     let mut bump = |i: usize| {
         let mut key = 0u32;
@@ -95,9 +113,14 @@ fn main() {
         .collect();
     let get = |k: &str, d: &str| kv.get(k).cloned().unwrap_or(d.to_string());
     let threads: usize = get("threads", "2").parse().unwrap();
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().unwrap();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .unwrap();
     if std::env::var("RUST_LOG").is_ok() {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
     }
 
     let trn = load(dir, "sel_trn");
@@ -118,10 +141,14 @@ fn main() {
     o.refine = flag("refine", o.refine);
     o.anneal = flag("anneal", o.anneal);
     o.refine_batch = get("batch", &o.refine_batch.to_string()).parse().unwrap();
-    o.anneal_temperature = get("temp", &o.anneal_temperature.to_string()).parse().unwrap();
+    o.anneal_temperature = get("temp", &o.anneal_temperature.to_string())
+        .parse()
+        .unwrap();
     o.anneal_cross = get("cross", &o.anneal_cross.to_string()).parse().unwrap();
     o.anneal_pool = get("pool", &o.anneal_pool.to_string()).parse().unwrap();
-    o.anneal_batches = get("batches", &o.anneal_batches.to_string()).parse().unwrap();
+    o.anneal_batches = get("batches", &o.anneal_batches.to_string())
+        .parse()
+        .unwrap();
     o.max_triples = get("triples", &o.max_triples.to_string()).parse().unwrap();
     if let Some(r) = kv.get("rounds") {
         o.max_rounds = Some(r.parse().unwrap());
@@ -133,12 +160,18 @@ fn main() {
         idx.shuffle(&mut rng);
         idx.truncate(n);
         let m = metric(&ev_ori, &ev_pool, &idx);
-        println!("random   overall {:.5} uni {:.5} bi {:.5} tri {:.5}", m[3], m[0], m[1], m[2]);
+        println!(
+            "random   overall {:.5} uni {:.5} bi {:.5} tri {:.5}",
+            m[3], m[0], m[1], m[2]
+        );
         if std::path::Path::new(&format!("{dir}/ev_trn.u8")).exists() {
             let ev_trn = load(dir, "ev_trn");
             let all: Vec<usize> = (0..ev_trn.n_rows).collect();
             let m = metric(&ev_ori, &ev_trn, &all);
-            println!("training overall {:.5} uni {:.5} bi {:.5} tri {:.5}", m[3], m[0], m[1], m[2]);
+            println!(
+                "training overall {:.5} uni {:.5} bi {:.5} tri {:.5}",
+                m[3], m[0], m[1], m[2]
+            );
         }
     }
 

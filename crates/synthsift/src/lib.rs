@@ -41,7 +41,7 @@ pub mod codes;
 pub mod generate;
 pub mod metrics;
 pub mod pool;
-pub mod select;
 pub mod population;
+pub mod select;
 pub mod sequences;
 pub mod table;

@@ -385,7 +385,17 @@ fn main() -> anyhow::Result<()> {
 
     println!(
         "\n{:<11} {:>4} {:<9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "case", "seed", "set", "overall", "uni", "bi", "tri", "coher", "dcr shr", "wall s", "peak MB"
+        "case",
+        "seed",
+        "set",
+        "overall",
+        "uni",
+        "bi",
+        "tri",
+        "coher",
+        "dcr shr",
+        "wall s",
+        "peak MB"
     );
     for case in &cases {
         for &seed in &o.seeds {
@@ -420,9 +430,19 @@ fn main() -> anyhow::Result<()> {
                 let size = case.size.to_string();
                 let seed_s = seed.to_string();
                 let mut args = vec![
-                    "select", "--training", s(&case.training), "--pool", s(&case.pool),
-                    "--size", &size, "--output", s(&selected), "--seed", &seed_s,
-                    "--time-budget", &o.time_budget,
+                    "select",
+                    "--training",
+                    s(&case.training),
+                    "--pool",
+                    s(&case.pool),
+                    "--size",
+                    &size,
+                    "--output",
+                    s(&selected),
+                    "--seed",
+                    &seed_s,
+                    "--time-budget",
+                    &o.time_budget,
                 ];
                 if let Some(k) = case.key {
                     args.extend(["--group-key", k]);
@@ -430,8 +450,15 @@ fn main() -> anyhow::Result<()> {
                 args.extend(flags.iter());
                 let sel = run(&exe, &args)?;
                 let json = dir.join("selected.json");
-                let (fig, _) =
-                    evaluate(o.privacy, &exe, &case.training, &selected, &case.holdout, case.key, &json)?;
+                let (fig, _) = evaluate(
+                    o.privacy,
+                    &exe,
+                    &case.training,
+                    &selected,
+                    &case.holdout,
+                    case.key,
+                    &json,
+                )?;
                 print_row(case.name, seed, label, &fig, Some(&sel));
             }
             println!(

@@ -108,14 +108,22 @@ impl Marginals {
         let mut ranges = Vec::new();
         let mut uni = Vec::with_capacity(m);
         for (a, &k) in cards.iter().enumerate() {
-            uni.push(Uni { a: a as u32, off: off as u32 });
+            uni.push(Uni {
+                a: a as u32,
+                off: off as u32,
+            });
             ranges.push((off, off + k));
             off += k;
         }
         let mut bi = Vec::with_capacity(m * m.saturating_sub(1) / 2);
         for a in 0..m {
             for b in a + 1..m {
-                bi.push(Bi { a: a as u32, b: b as u32, sa: cards[b] as u32, off: off as u32 });
+                bi.push(Bi {
+                    a: a as u32,
+                    b: b as u32,
+                    sa: cards[b] as u32,
+                    off: off as u32,
+                });
                 let n = cards[a] * cards[b];
                 ranges.push((off, off + n));
                 off += n;
@@ -150,7 +158,16 @@ impl Marginals {
         for (k, t) in tri.iter().enumerate() {
             tri_index[(t.a as usize * m + t.b as usize) * m + t.c as usize] = k as u32;
         }
-        Marginals { uni, bi, tri, n_cells: off, w, ranges, m, tri_index }
+        Marginals {
+            uni,
+            bi,
+            tri,
+            n_cells: off,
+            w,
+            ranges,
+            m,
+            tri_index,
+        }
     }
 
     /// Index into `bi` of the pair `(a, b)`, a < b.
@@ -178,7 +195,10 @@ impl Marginals {
             f(BI, (p.off + code(p.a) * p.sa + code(p.b)) as usize);
         }
         for t in &self.tri {
-            f(TRI, (t.off + code(t.a) * t.sa + code(t.b) * t.sb + code(t.c)) as usize);
+            f(
+                TRI,
+                (t.off + code(t.a) * t.sa + code(t.b) * t.sb + code(t.c)) as usize,
+            );
         }
     }
 
@@ -363,7 +383,10 @@ pub(crate) struct State<'a> {
 impl<'a> State<'a> {
     /// Residuals with nothing selected: `r = t`.
     pub fn new(marg: &'a Marginals, targets: &[f32]) -> State<'a> {
-        State { marg, r: targets.to_vec() }
+        State {
+            marg,
+            r: targets.to_vec(),
+        }
     }
 
     /// Weighted objective from scratch (f64 accumulation).
@@ -396,7 +419,9 @@ impl<'a> State<'a> {
         let r = &self.r;
         debug_assert_eq!(r.len(), self.marg.n_cells);
         // SAFETY (here and below): cells are < n_cells = r.len() for validated codes.
-        self.marg.for_each_cell(row, |f, c| s[f] += add_delta(unsafe { *r.get_unchecked(c) }));
+        self.marg.for_each_cell(row, |f, c| {
+            s[f] += add_delta(unsafe { *r.get_unchecked(c) })
+        });
         self.weigh(s)
     }
 
@@ -405,7 +430,9 @@ impl<'a> State<'a> {
     pub fn rem_gain(&self, row: &[u8]) -> f64 {
         let mut s = [0f32; 3];
         let r = &self.r;
-        self.marg.for_each_cell(row, |f, c| s[f] += rem_delta(unsafe { *r.get_unchecked(c) }));
+        self.marg.for_each_cell(row, |f, c| {
+            s[f] += rem_delta(unsafe { *r.get_unchecked(c) })
+        });
         self.weigh(s)
     }
 
@@ -528,7 +555,8 @@ impl<'a> State<'a> {
                             s[TRI] += c((t.off
                                 + out_row[a] as u32 * t.sa
                                 + out_row[b] as u32 * t.sb
-                                + out_row[cc] as u32) as usize);
+                                + out_row[cc] as u32)
+                                as usize);
                         }
                     }
                 }

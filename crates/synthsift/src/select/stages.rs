@@ -439,36 +439,43 @@ pub(crate) fn anneal(
             items_left -= n_items;
             let done = stage_done(ctx, t0, budget, rounds0);
             // Geometric cooling from temp0 to temp0/100, then zero in the last 5%.
-            let temp = if done < 0.95 { temp0 * (0.01f64).powf(done / 0.95) } else { 0.0 };
+            let temp = if done < 0.95 {
+                temp0 * (0.01f64).powf(done / 0.95)
+            } else {
+                0.0
+            };
             let base: u64 = rng.random();
             {
                 let st = &*state;
                 let memr = &*mem;
                 let (leavers, joiners) = (&leavers, &joiners);
-                bufs[..n_items].par_iter_mut().enumerate().for_each(|(c, buf)| {
-                    buf.clear();
-                    let mut r = ChaCha8Rng::seed_from_u64(
-                        base ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    );
-                    for _ in 0..ANNEAL_CHUNK {
-                        let i = leavers[r.random_range(0..leavers.len())];
-                        let j = joiners[r.random_range(0..joiners.len())];
-                        let th = if temp > 0.0 {
-                            let u: f64 = r.random::<f64>();
-                            -temp * u.max(1e-300).ln()
-                        } else {
-                            0.0
-                        } - eps;
-                        if !memr.contains(i) || memr.contains(j) {
-                            continue;
+                bufs[..n_items]
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(c, buf)| {
+                        buf.clear();
+                        let mut r = ChaCha8Rng::seed_from_u64(
+                            base ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        );
+                        for _ in 0..ANNEAL_CHUNK {
+                            let i = leavers[r.random_range(0..leavers.len())];
+                            let j = joiners[r.random_range(0..joiners.len())];
+                            let th = if temp > 0.0 {
+                                let u: f64 = r.random::<f64>();
+                                -temp * u.max(1e-300).ln()
+                            } else {
+                                0.0
+                            } - eps;
+                            if !memr.contains(i) || memr.contains(j) {
+                                continue;
+                            }
+                            let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
+                            let d = st.swap_gain_below(ri, rj, th, kappa);
+                            if d < th {
+                                buf.push((i, j, th));
+                            }
                         }
-                        let (ri, rj) = (rows.row(i as usize), rows.row(j as usize));
-                        let d = st.swap_gain_below(ri, rj, th, kappa);
-                        if d < th {
-                            buf.push((i, j, th));
-                        }
-                    }
-                });
+                    });
             }
             tried += (n_items * ANNEAL_CHUNK) as u64;
             for buf in &bufs[..n_items] {
@@ -526,7 +533,11 @@ fn anneal_cross(
     let budget_ms = budget.as_millis().max(1) as u64;
     let eps = eps(state);
     let w = state.marg.w;
-    let unit = w.iter().copied().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
+    let unit = w
+        .iter()
+        .copied()
+        .filter(|&x| x > 0.0)
+        .fold(f64::INFINITY, f64::min);
     let temp0 = ctx.opts.anneal_temperature * unit;
     let b = ctx.opts.anneal_cross.max(1);
     let rounds0 = ctx.rounds_left;
@@ -553,7 +564,11 @@ fn anneal_cross(
         }
         batches += 1;
         let done = stage_done(ctx, t0, budget, rounds0);
-        let temp = if done < 0.95 { temp0 * (0.01f64).powf(done / 0.95) } else { 0.0 };
+        let temp = if done < 0.95 {
+            temp0 * (0.01f64).powf(done / 0.95)
+        } else {
+            0.0
+        };
         li.clear();
         lj.clear();
         let bi = b.min(mem.inside.len());
@@ -568,11 +583,14 @@ fn anneal_cross(
         // Phase 1 (parallel): exact gains of the joiners.
         {
             let st = &*state;
-            gj[..bj].par_chunks_mut(16).zip(lj.par_chunks(16)).for_each(|(g, l)| {
-                for (g, &j) in g.iter_mut().zip(l) {
-                    *g = st.add_gain(rows.row(j as usize));
-                }
-            });
+            gj[..bj]
+                .par_chunks_mut(16)
+                .zip(lj.par_chunks(16))
+                .for_each(|(g, l)| {
+                    for (g, &j) in g.iter_mut().zip(l) {
+                        *g = st.add_gain(rows.row(j as usize));
+                    }
+                });
         }
         // Phase 2 (parallel, pure): leaver gains and screening of all pairs
         // against the same state; candidates come out in (leaver, joiner) order.

@@ -9,9 +9,21 @@ fn data(n_trn: usize, n_pool: usize, seed: u64) -> (CodeMatrix, CodeMatrix) {
         let mut cols = vec![Vec::new(); 4];
         for _ in 0..n {
             let a = rng.random_range(0..4u8);
-            let b = if rng.random::<f64>() < noise { rng.random_range(0..5u8) } else { a };
-            let c = if rng.random::<f64>() < noise { rng.random_range(0..3u8) } else { (a + b) % 3 };
-            let d = if rng.random::<f64>() < noise { rng.random_range(0..6u8) } else { a + c };
+            let b = if rng.random::<f64>() < noise {
+                rng.random_range(0..5u8)
+            } else {
+                a
+            };
+            let c = if rng.random::<f64>() < noise {
+                rng.random_range(0..3u8)
+            } else {
+                (a + b) % 3
+            };
+            let d = if rng.random::<f64>() < noise {
+                rng.random_range(0..6u8)
+            } else {
+                a + c
+            };
             for (k, v) in [a, b, c, d].into_iter().enumerate() {
                 cols[k].push(v);
             }
@@ -67,7 +79,12 @@ fn ineligible_rows_are_never_chosen() {
     let mut o = opts(400);
     o.max_rounds = Some(2);
     let s = select_flat(&trn, &pool, Some(&eligible), &o, &quiet).unwrap();
-    assert_eq!(s.indices, (0..pool.n_rows).filter(|&i| eligible[i]).collect::<Vec<_>>());
+    assert_eq!(
+        s.indices,
+        (0..pool.n_rows)
+            .filter(|&i| eligible[i])
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -141,7 +158,12 @@ fn known_optimum_copies_of_training_are_found() {
             }
         }
     }
-    let pool = CodeMatrix { n_rows: 16, names: trn.names.clone(), columns: cols, cardinalities: trn.cardinalities.clone() };
+    let pool = CodeMatrix {
+        n_rows: 16,
+        names: trn.names.clone(),
+        columns: cols,
+        cardinalities: trn.cardinalities.clone(),
+    };
     for (cross, refine) in [(0, false), (4, false), (0, true)] {
         let mut o = opts(4);
         o.anneal_cross = cross;
@@ -156,27 +178,67 @@ fn known_optimum_copies_of_training_are_found() {
 #[test]
 fn errors_carry_the_numbers() {
     let (trn, pool) = data(50, 100, 5);
-    let e = |o: &FlatOptions, el: Option<&[bool]>| select_flat(&trn, &pool, el, o, &quiet).unwrap_err();
+    let e =
+        |o: &FlatOptions, el: Option<&[bool]>| select_flat(&trn, &pool, el, o, &quiet).unwrap_err();
     assert_eq!(e(&opts(0), None), SelectError::EmptySelection);
-    assert_eq!(e(&opts(101), None), SelectError::PoolTooSmall { pool: 100, size: 101 });
+    assert_eq!(
+        e(&opts(101), None),
+        SelectError::PoolTooSmall {
+            pool: 100,
+            size: 101
+        }
+    );
     let el: Vec<bool> = (0..100).map(|i| i < 30).collect();
-    assert_eq!(e(&opts(31), Some(&el)), SelectError::TooFewEligible { eligible: 30, pool: 100, size: 31 });
-    assert_eq!(e(&opts(10), Some(&el[..5])), SelectError::EligibleLength { mask: 5, pool: 100 });
+    assert_eq!(
+        e(&opts(31), Some(&el)),
+        SelectError::TooFewEligible {
+            eligible: 30,
+            pool: 100,
+            size: 31
+        }
+    );
+    assert_eq!(
+        e(&opts(10), Some(&el[..5])),
+        SelectError::EligibleLength { mask: 5, pool: 100 }
+    );
 
     let mut p2 = pool.clone();
     p2.names[2] = "zz".into();
     let err = select_flat(&trn, &p2, None, &opts(10), &quiet).unwrap_err();
-    assert_eq!(err, SelectError::ColumnName { index: 2, training: "c".into(), pool: "zz".into() });
+    assert_eq!(
+        err,
+        SelectError::ColumnName {
+            index: 2,
+            training: "c".into(),
+            pool: "zz".into()
+        }
+    );
     let mut p3 = pool.clone();
     p3.columns.pop();
     p3.names.pop();
     p3.cardinalities.pop();
     let err = select_flat(&trn, &p3, None, &opts(10), &quiet).unwrap_err();
-    assert_eq!(err, SelectError::ColumnCount { training: 4, pool: 3 });
+    assert_eq!(
+        err,
+        SelectError::ColumnCount {
+            training: 4,
+            pool: 3
+        }
+    );
     let mut p4 = pool.clone();
     p4.columns[1][7] = 9;
     let err = select_flat(&trn, &p4, None, &opts(10), &quiet).unwrap_err();
-    assert!(matches!(err, SelectError::CodeOutOfRange { row: 7, code: 9, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SelectError::CodeOutOfRange {
+                row: 7,
+                code: 9,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -257,8 +319,17 @@ fn smoothed_triples_keep_their_pair_margins() {
         // The (a, b) margin of the smoothed triple equals the raw one.
         for x in 0..ka {
             for y in 0..kb {
-                let m = |v: &[f32]| (0..kc).map(|z| v[s + (x * kb + y) * kc + z] as f64).sum::<f64>();
-                assert!((m(&raw) - m(&sm)).abs() < 1e-2, "triple {k} cell ({x},{y}) {} {}", m(&raw), m(&sm));
+                let m = |v: &[f32]| {
+                    (0..kc)
+                        .map(|z| v[s + (x * kb + y) * kc + z] as f64)
+                        .sum::<f64>()
+                };
+                assert!(
+                    (m(&raw) - m(&sm)).abs() < 1e-2,
+                    "triple {k} cell ({x},{y}) {} {}",
+                    m(&raw),
+                    m(&sm)
+                );
             }
         }
     }
@@ -272,12 +343,21 @@ fn the_stop_reason_is_reported() {
     let (trn, pool) = data(300, 1000, 9);
     let mut o = opts(250);
     o.max_rounds = Some(3);
-    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Rounds);
+    assert_eq!(
+        select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop,
+        Stop::Rounds
+    );
     o.max_rounds = None;
     o.time_budget = std::time::Duration::from_millis(200);
-    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Budget);
+    assert_eq!(
+        select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop,
+        Stop::Budget
+    );
     o.anneal = false;
     o.refine = true;
     o.time_budget = std::time::Duration::from_secs(60);
-    assert_eq!(select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop, Stop::Converged);
+    assert_eq!(
+        select_flat(&trn, &pool, None, &o, &quiet).unwrap().stop,
+        Stop::Converged
+    );
 }

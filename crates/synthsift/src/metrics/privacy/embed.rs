@@ -73,11 +73,17 @@ impl CategoryEncoder {
 #[cfg(feature = "embeddings")]
 fn load(dir: &Path) -> Result<CategoryEncoder, String> {
     if !dir.join("model.safetensors").is_file() {
-        return Err(format!("{}: no model.safetensors (expected the potion-base-8M folder)", dir.display()));
+        return Err(format!(
+            "{}: no model.safetensors (expected the potion-base-8M folder)",
+            dir.display()
+        ));
     }
     let model = model2vec_rs::model::StaticModel::from_pretrained(dir, None, None, None)
         .map_err(|e| format!("{}: cannot load the embedding model: {e:#}", dir.display()))?;
-    Ok(CategoryEncoder::Model2Vec(Box::new(model), dir.to_path_buf()))
+    Ok(CategoryEncoder::Model2Vec(
+        Box::new(model),
+        dir.to_path_buf(),
+    ))
 }
 
 #[cfg(not(feature = "embeddings"))]
@@ -107,16 +113,23 @@ pub fn find_installed_model() -> Option<PathBuf> {
         prefixes.extend(opt);
     }
     for prefix in prefixes {
-        let Ok(rd) = std::fs::read_dir(prefix.join("lib")) else { continue };
+        let Ok(rd) = std::fs::read_dir(prefix.join("lib")) else {
+            continue;
+        };
         let mut libs: Vec<PathBuf> = rd
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python3")))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("python3"))
+            })
             .collect();
         libs.sort();
         for lib in libs {
             for sp in ["site-packages", "dist-packages"] {
-                let dir = lib.join(sp).join("mostlyai/qa/assets/embedders/potion-base-8M");
+                let dir = lib
+                    .join(sp)
+                    .join("mostlyai/qa/assets/embedders/potion-base-8M");
                 if dir.join("model.safetensors").is_file() {
                     return Some(dir);
                 }

@@ -106,10 +106,19 @@ fn as_numbers(c: &ColumnData) -> Vec<f64> {
         ColumnData::Numeric(v) => v.clone(),
         ColumnData::Datetime(v) => v.iter().map(|x| x.map_or(f64::NAN, |x| x as f64)).collect(),
         ColumnData::Categorical { codes, dict } => {
-            let parsed: Vec<f64> = dict.iter().map(|s| s.trim().parse().unwrap_or(f64::NAN)).collect();
+            let parsed: Vec<f64> = dict
+                .iter()
+                .map(|s| s.trim().parse().unwrap_or(f64::NAN))
+                .collect();
             codes
                 .iter()
-                .map(|&c| if c == MISSING { f64::NAN } else { parsed[c as usize] })
+                .map(|&c| {
+                    if c == MISSING {
+                        f64::NAN
+                    } else {
+                        parsed[c as usize]
+                    }
+                })
                 .collect()
         }
     }
@@ -118,11 +127,23 @@ fn as_numbers(c: &ColumnData) -> Vec<f64> {
 /// Values of a column as the strings mostlyai-qa embeds: missing → `"nan"`
 /// (what `astype(str)` makes of a missing value), empty → `"(empty)"`.
 fn as_strings(c: &ColumnData) -> Vec<String> {
-    let fix = |s: String| if s.is_empty() { "(empty)".to_string() } else { s };
+    let fix = |s: String| {
+        if s.is_empty() {
+            "(empty)".to_string()
+        } else {
+            s
+        }
+    };
     match c {
         ColumnData::Categorical { codes, dict } => codes
             .iter()
-            .map(|&c| if c == MISSING { "nan".into() } else { fix(dict[c as usize].clone()) })
+            .map(|&c| {
+                if c == MISSING {
+                    "nan".into()
+                } else {
+                    fix(dict[c as usize].clone())
+                }
+            })
             .collect(),
         ColumnData::Numeric(v) => v
             .iter()
@@ -136,7 +157,10 @@ fn as_strings(c: &ColumnData) -> Vec<String> {
                 }
             })
             .collect(),
-        ColumnData::Datetime(v) => v.iter().map(|x| x.map_or("nan".into(), |x| x.to_string())).collect(),
+        ColumnData::Datetime(v) => v
+            .iter()
+            .map(|x| x.map_or("nan".into(), |x| x.to_string()))
+            .collect(),
     }
 }
 
@@ -171,7 +195,10 @@ impl Quantiles {
     fn fit(ori: &[f64], rng: &mut ChaCha8Rng) -> Option<Quantiles> {
         let nq = ori.len().min(100).max(1);
         let sample: Vec<f64> = if ori.len() > 10_000 {
-            sample_indices(ori.len(), 10_000, rng).into_iter().map(|i| ori[i]).collect()
+            sample_indices(ori.len(), 10_000, rng)
+                .into_iter()
+                .map(|i| ori[i])
+                .collect()
         } else {
             ori.to_vec()
         };
@@ -181,7 +208,13 @@ impl Quantiles {
         }
         v.sort_by(f64::total_cmp);
         let refs: Vec<f64> = (0..nq)
-            .map(|i| if nq == 1 { 0.0 } else { i as f64 / (nq - 1) as f64 })
+            .map(|i| {
+                if nq == 1 {
+                    0.0
+                } else {
+                    i as f64 / (nq - 1) as f64
+                }
+            })
             .collect();
         let mut q: Vec<f64> = refs
             .iter()
@@ -288,10 +321,15 @@ pub(crate) fn encode(
         cols: [Vec::new(), Vec::new(), Vec::new()],
     };
     // numeric and datetime columns first, each with its N/A flag
-    for c in cols.iter().filter(|c| c.data.kind() != ColumnKind::Categorical) {
+    for c in cols
+        .iter()
+        .filter(|c| c.data.kind() != ColumnKind::Categorical)
+    {
         let s = as_numbers(&get(syn, &c.name));
         let t = as_numbers(&c.data);
-        let h = hol.map(|h| as_numbers(&get(h, &c.name))).unwrap_or_default();
+        let h = hol
+            .map(|h| as_numbers(&get(h, &c.name)))
+            .unwrap_or_default();
         let ori: Vec<f64> = t.iter().chain(h.iter()).copied().collect();
         let qt = Quantiles::fit(&ori, rng);
         let tr = |v: &[f64]| -> Vec<f64> {
@@ -311,15 +349,24 @@ pub(crate) fn encode(
         };
         b.push(c.name.clone(), tr(&s), tr(&t), tr(&h));
         if ori.iter().any(|x| x.is_nan()) {
-            let flag = |v: &[f64]| v.iter().map(|x| if x.is_nan() { 0.5 } else { -0.5 }).collect();
+            let flag = |v: &[f64]| {
+                v.iter()
+                    .map(|x| if x.is_nan() { 0.5 } else { -0.5 })
+                    .collect()
+            };
             b.push(format!("{} - N/A", c.name), flag(&s), flag(&t), flag(&h));
         }
     }
     // categorical columns: embeddings of the original's categories, PCA to 2-4 dims
-    for c in cols.iter().filter(|c| c.data.kind() == ColumnKind::Categorical) {
+    for c in cols
+        .iter()
+        .filter(|c| c.data.kind() == ColumnKind::Categorical)
+    {
         let s = as_strings(&get(syn, &c.name));
         let t = as_strings(&c.data);
-        let h = hol.map(|h| as_strings(&get(h, &c.name))).unwrap_or_default();
+        let h = hol
+            .map(|h| as_strings(&get(h, &c.name)))
+            .unwrap_or_default();
         let mut uvals: Vec<String> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for v in t.iter().chain(h.iter()) {
@@ -349,7 +396,12 @@ pub(crate) fn encode(
                 .collect()
         };
         for k in 0..dims {
-            b.push(format!("{} - PCA {}", c.name, k + 1), map(&s, k), map(&t, k), map(&h, k));
+            b.push(
+                format!("{} - PCA {}", c.name, k + 1),
+                map(&s, k),
+                map(&t, k),
+                map(&h, k),
+            );
         }
     }
     let dims = b.names.len();

@@ -170,7 +170,11 @@ impl KdTree {
         }
         let dim = n.dim as usize;
         let diff = q[dim] - n.split;
-        let (near, far) = if diff < 0.0 { (n.left, n.right) } else { (n.right, n.left) };
+        let (near, far) = if diff < 0.0 {
+            (n.left, n.right)
+        } else {
+            (n.right, n.left)
+        };
         self.search(near, q, rd, off, best);
         let old = off[dim];
         let far_rd = rd - old * old + diff * diff;
@@ -222,8 +226,12 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for d in [1usize, 3, 8] {
             // coarse grid values give many duplicates and ties
-            let data: Vec<f64> = (0..600 * d).map(|_| rng.random_range(0..5) as f64 / 4.0).collect();
-            let query: Vec<f64> = (0..200 * d).map(|_| rng.random_range(0..9) as f64 / 8.0).collect();
+            let data: Vec<f64> = (0..600 * d)
+                .map(|_| rng.random_range(0..5) as f64 / 4.0)
+                .collect();
+            let query: Vec<f64> = (0..200 * d)
+                .map(|_| rng.random_range(0..9) as f64 / 8.0)
+                .collect();
             let tree = KdTree::new(&data, d);
             for q in query.chunks(d) {
                 assert_eq!(tree.query2(q), brute(&data, q, d));

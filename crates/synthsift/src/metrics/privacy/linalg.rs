@@ -131,7 +131,14 @@ pub fn pca_scores(x: &[f64], m: usize, d: usize, k: usize) -> Vec<f64> {
 
 /// k-means (k-means++ seeding, Lloyd iterations, best of `n_init` runs by
 /// inertia) of `n` points of dimension `d`; returns a label per point.
-pub fn kmeans(x: &[f64], n: usize, d: usize, k: usize, n_init: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+pub fn kmeans(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    n_init: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>();
     let row = |i: usize| &x[i * d..(i + 1) * d];
     let mut best: Option<(f64, Vec<usize>)> = None;
@@ -140,7 +147,12 @@ pub fn kmeans(x: &[f64], n: usize, d: usize, k: usize, n_init: usize, rng: &mut 
         let mut centers: Vec<Vec<f64>> = vec![row(rng.random_range(0..n)).to_vec()];
         while centers.len() < k {
             let w: Vec<f64> = (0..n)
-                .map(|i| centers.iter().map(|c| dist2(row(i), c)).fold(f64::INFINITY, f64::min))
+                .map(|i| {
+                    centers
+                        .iter()
+                        .map(|c| dist2(row(i), c))
+                        .fold(f64::INFINITY, f64::min)
+                })
                 .collect();
             let total: f64 = w.iter().sum();
             let pick = if total <= 0.0 {
@@ -183,7 +195,8 @@ pub fn kmeans(x: &[f64], n: usize, d: usize, k: usize, n_init: usize, rng: &mut 
                     continue;
                 }
                 for t in 0..d {
-                    center[t] = members.iter().map(|&i| x[i * d + t]).sum::<f64>() / members.len() as f64;
+                    center[t] =
+                        members.iter().map(|&i| x[i * d + t]).sum::<f64>() / members.len() as f64;
                 }
             }
             if !changed && _iter > 0 {
@@ -206,14 +219,20 @@ mod tests {
     fn eigen_of_a_known_matrix() {
         let a = [2.0, 1.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 5.0];
         let (vals, vecs) = symmetric_eigen(&a, 3);
-        assert!((vals[0] - 5.0).abs() < 1e-12 && (vals[1] - 3.0).abs() < 1e-12 && (vals[2] - 1.0).abs() < 1e-12);
+        assert!(
+            (vals[0] - 5.0).abs() < 1e-12
+                && (vals[1] - 3.0).abs() < 1e-12
+                && (vals[2] - 1.0).abs() < 1e-12
+        );
         assert!((vecs[1][0].abs() - 0.5f64.sqrt()).abs() < 1e-12);
     }
 
     #[test]
     fn pca_keeps_the_main_direction() {
         // points on a line y = 2x: one component carries all variance
-        let x: Vec<f64> = (0..5).flat_map(|i| [i as f64, 2.0 * i as f64, 0.0]).collect();
+        let x: Vec<f64> = (0..5)
+            .flat_map(|i| [i as f64, 2.0 * i as f64, 0.0])
+            .collect();
         let s = pca_scores(&x, 5, 3, 2);
         let spread: f64 = (0..5).map(|i| s[i * 2] * s[i * 2]).sum();
         assert!((spread - 10.0 * 5.0).abs() < 1e-9, "{spread}");

@@ -122,11 +122,19 @@ impl PrivacyMetrics {
             ("NNDR training".into(), nndr(self.nndr_training)),
             (
                 "NNDR holdout".into(),
-                if self.dcr_share.is_none() { "needs --holdout".into() } else { nndr(self.nndr_holdout) },
+                if self.dcr_share.is_none() {
+                    "needs --holdout".into()
+                } else {
+                    nndr(self.nndr_holdout)
+                },
             ),
             (
                 "NNDR training vs holdout".into(),
-                if self.dcr_share.is_none() { "needs --holdout".into() } else { nndr(self.nndr_trn_hol) },
+                if self.dcr_share.is_none() {
+                    "needs --holdout".into()
+                } else {
+                    nndr(self.nndr_trn_hol)
+                },
             ),
             (
                 "privacy sample".into(),
@@ -171,7 +179,10 @@ pub fn evaluate_privacy(
     // 1. records
     let (trn, syn, hol) = match &opts.group_key {
         Some(key) => {
-            for t in [Some(training), Some(synthetic), holdout].into_iter().flatten() {
+            for t in [Some(training), Some(synthetic), holdout]
+                .into_iter()
+                .flatten()
+            {
                 if t.column(key).is_none() {
                     return Err(PrivacyError::MissingGroupKey {
                         file: t.source.clone(),
@@ -199,11 +210,16 @@ pub fn evaluate_privacy(
         }
     }
     // 2. equal-sized samples
-    let n = [Some(syn.n_rows), Some(trn.n_rows), hol.as_ref().map(|h| h.n_rows), opts.max_sample_size]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap();
+    let n = [
+        Some(syn.n_rows),
+        Some(trn.n_rows),
+        hol.as_ref().map(|h| h.n_rows),
+        opts.max_sample_size,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap();
     if n < 2 {
         return Err(PrivacyError::TooFewRecords(format!(
             "{n} record(s) per data set after equal-sized sampling; at least 2 are needed"
@@ -213,10 +229,21 @@ pub fn evaluate_privacy(
         let idx = encode::sample_indices(t.n_rows, n, &mut stream(opts.seed, s));
         t.take(&idx.into_iter().map(Some).collect::<Vec<_>>())
     };
-    let (syn, trn, hol) = (sample(&syn, 4), sample(&trn, 5), hol.as_ref().map(|h| sample(h, 6)));
+    let (syn, trn, hol) = (
+        sample(&syn, 4),
+        sample(&trn, 5),
+        hol.as_ref().map(|h| sample(h, 6)),
+    );
     // 3. encoding
-    let encoder = CategoryEncoder::resolve(opts.embedder_dir.as_deref()).map_err(PrivacyError::Embedder)?;
-    let enc = encode::encode(&syn, &trn, hol.as_ref(), &encoder, &mut stream(opts.seed, 7));
+    let encoder =
+        CategoryEncoder::resolve(opts.embedder_dir.as_deref()).map_err(PrivacyError::Embedder)?;
+    let enc = encode::encode(
+        &syn,
+        &trn,
+        hol.as_ref(),
+        &encoder,
+        &mut stream(opts.seed, 7),
+    );
     let d = enc.dims;
     tracing::info!(
         records = n,
@@ -260,7 +287,9 @@ pub fn evaluate_privacy(
     let mut best: Option<Best> = None;
     for cols in &groups {
         let sub = |m: &[f64]| -> Vec<f64> {
-            m.chunks(d).flat_map(|r| cols.iter().map(move |&j| r[j])).collect()
+            m.chunks(d)
+                .flat_map(|r| cols.iter().map(move |&j| r[j]))
+                .collect()
         };
         let (s, t, h) = (sub(&enc.syn), sub(&enc.trn), sub(hol_e));
         let k = cols.len();
@@ -268,7 +297,12 @@ pub fn evaluate_privacy(
         let (dcr_sh, nndr_sh) = knn::dcr_nndr(&h, &s, k);
         let (dcr_ht, nndr_ht) = knn::dcr_nndr(&t, &h, k);
         let share = dcr_share(&dcr_st, &dcr_sh);
-        tracing::info!(columns = k, share, seconds = t0.elapsed().as_secs_f64(), "privacy: column group");
+        tracing::info!(
+            columns = k,
+            share,
+            seconds = t0.elapsed().as_secs_f64(),
+            "privacy: column group"
+        );
         if best.as_ref().is_none_or(|b| share >= b.share) {
             best = Some(Best {
                 share,
@@ -368,12 +402,18 @@ fn correlated_groups(x: &[f64], d: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec
     for a in 0..d {
         for b in (a + 1)..d {
             let den = (cov[a * d + a] * cov[b * d + b]).sqrt();
-            let c = if den > 0.0 { (cov[a * d + b] / den).abs() } else { 0.0 };
+            let c = if den > 0.0 {
+                (cov[a * d + b] / den).abs()
+            } else {
+                0.0
+            };
             adj[a * d + b] = c;
             adj[b * d + a] = c;
         }
     }
-    let deg: Vec<f64> = (0..d).map(|a| adj[a * d..(a + 1) * d].iter().sum::<f64>().max(1e-12)).collect();
+    let deg: Vec<f64> = (0..d)
+        .map(|a| adj[a * d..(a + 1) * d].iter().sum::<f64>().max(1e-12))
+        .collect();
     let mut m = vec![0.0; d * d];
     for a in 0..d {
         for b in 0..d {
@@ -390,7 +430,9 @@ fn correlated_groups(x: &[f64], d: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec
         }
     }
     let labels = linalg::kmeans(&emb, d, kk, k, 10, rng);
-    (0..k).map(|c| (0..d).filter(|&a| labels[a] == c).collect()).collect()
+    (0..k)
+        .map(|c| (0..d).filter(|&a| labels[a] == c).collect())
+        .collect()
 }
 
 #[cfg(test)]

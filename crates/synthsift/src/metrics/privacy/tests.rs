@@ -9,7 +9,10 @@ fn table(name: &str, cols: Vec<(&str, ColumnData)>) -> Table {
         n_rows,
         columns: cols
             .into_iter()
-            .map(|(n, data)| Column { name: n.into(), data })
+            .map(|(n, data)| Column {
+                name: n.into(),
+                data,
+            })
             .collect(),
     }
 }
@@ -20,7 +23,13 @@ fn population(name: &str, n: usize, seed: u64) -> Table {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let x: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 10.0).collect();
     let y: Vec<f64> = (0..n)
-        .map(|i| if i % 7 == 0 { f64::NAN } else { x[i] + rng.random::<f64>() })
+        .map(|i| {
+            if i % 7 == 0 {
+                f64::NAN
+            } else {
+                x[i] + rng.random::<f64>()
+            }
+        })
         .collect();
     let codes: Vec<u32> = (0..n).map(|_| rng.random_range(0..4)).collect();
     let dict = ["a", "b", "c", "d"].map(String::from).to_vec();
@@ -35,7 +44,10 @@ fn population(name: &str, n: usize, seed: u64) -> Table {
 }
 
 fn opts() -> PrivacyOptions {
-    PrivacyOptions { seed: 1, ..Default::default() }
+    PrivacyOptions {
+        seed: 1,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -91,7 +103,13 @@ fn ties_count_half() {
     let cat = |name: &str, codes: Vec<u32>| {
         table(
             name,
-            vec![("c", ColumnData::Categorical { codes, dict: vec!["a".into(), "b".into()] })],
+            vec![(
+                "c",
+                ColumnData::Categorical {
+                    codes,
+                    dict: vec!["a".into(), "b".into()],
+                },
+            )],
         )
     };
     let trn = cat("trn", vec![0, 1, 0, 1]);
@@ -118,7 +136,9 @@ fn without_holdout_only_training_figures() {
 fn missing_synthetic_column_is_an_error_naming_the_file() {
     let trn = population("trn.csv", 50, 1);
     let syn = population("syn.csv", 50, 3).without("y");
-    let err = evaluate_privacy(&trn, &syn, None, &opts()).unwrap_err().to_string();
+    let err = evaluate_privacy(&trn, &syn, None, &opts())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("syn.csv") && err.contains("\"y\""), "{err}");
 }
 
@@ -135,7 +155,13 @@ fn sequences(name: &str, seed: u64) -> Table {
     table(
         name,
         vec![
-            ("id", ColumnData::Categorical { codes: key, dict: (0..20).map(|g| format!("{name}{g}")).collect() }),
+            (
+                "id",
+                ColumnData::Categorical {
+                    codes: key,
+                    dict: (0..20).map(|g| format!("{name}{g}")).collect(),
+                },
+            ),
             ("v", ColumnData::Numeric(v)),
         ],
     )
@@ -149,7 +175,9 @@ fn sequential_records_carry_their_length_and_are_capped() {
     let rec = encode::sequence_records(&trn, "id", cap, &mut ChaCha8Rng::seed_from_u64(1));
     assert_eq!(rec.n_rows, 19 * 2 + 5);
     assert_eq!(rec.names(), vec![encode::COUNT_COLUMN, "v"]);
-    let ColumnData::Numeric(len) = &rec.columns[0].data else { panic!() };
+    let ColumnData::Numeric(len) = &rec.columns[0].data else {
+        panic!()
+    };
     assert_eq!(len.iter().filter(|&&l| l == 50.0).count(), 5);
     assert_eq!(len.iter().filter(|&&l| l == 2.0).count(), 38);
 }
@@ -158,7 +186,11 @@ fn sequential_records_carry_their_length_and_are_capped() {
 fn sequential_copy_and_fresh_sequences() {
     let trn = sequences("t", 1);
     let hol = sequences("h", 2);
-    let o = PrivacyOptions { seed: 3, group_key: Some("id".into()), ..Default::default() };
+    let o = PrivacyOptions {
+        seed: 3,
+        group_key: Some("id".into()),
+        ..Default::default()
+    };
     let m = evaluate_privacy(&trn, &trn.clone(), Some(&hol), &o).unwrap();
     assert_eq!(m.records, 43);
     // the 38 rows of the short sequences are copies; the long sequence's 5
