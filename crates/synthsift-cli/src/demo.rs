@@ -123,7 +123,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         "", "random pool", "selected", "max"
     );
     let a = (&before.accuracy, &after.accuracy);
-    let rows: [(&str, Option<f64>, Option<f64>, Option<f64>); 5] = [
+    // (name, random subset, selection, expected maximum)
+    let rows = [
         (
             "overall",
             Some(a.0.overall),

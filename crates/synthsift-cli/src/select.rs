@@ -106,8 +106,8 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
         &opts,
         &|p: Progress| {
             bar.set_message(format!("{} (objective {:.5})", p.stage, p.objective));
-            if p.total > 0 {
-                bar.set_position(p.done * 1000 / p.total);
+            if let Some(permille) = (p.done * 1000).checked_div(p.total) {
+                bar.set_position(permille);
             }
         },
     )?;
@@ -137,17 +137,7 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
     // 4. Write the chosen records exactly as they are in the pool.
     let mut keep = vec![false; pool.codes.n_rows];
     selection.indices.iter().for_each(|&i| keep[i] = true);
-    let gzip = args
-        .output
-        .to_string_lossy()
-        .to_lowercase()
-        .ends_with(".gz");
-    write_atomically(&args.output, |w| {
-        let mut w = SendWriter(w);
-        write_selected(&args.pool, &keep, &mut w, gzip)?;
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", args.output.display()))?;
+    write_chosen(&args.pool, &args.output, &keep)?;
     eprintln!(
         "selected {} of {} pool records ({n_copies} training copies excluded) -> {} in {:.1}s",
         selection.indices.len(),
@@ -179,20 +169,16 @@ pub(crate) fn spinner(msg: &str) -> ProgressBar {
     bar
 }
 
-/// `write_atomically` hands out a plain writer; Parquet's writer wants one
-/// that can be sent between threads. The buffer behind it is owned by this
-/// thread for the whole write, so this only restates what holds.
-pub(crate) struct SendWriter<'a>(pub(crate) &'a mut dyn std::io::Write);
-// SAFETY: the wrapped writer is a `BufWriter<&mut File>` created and used on
-// one thread; ArrowWriter never moves it to another thread.
-unsafe impl Send for SendWriter<'_> {}
-impl std::io::Write for SendWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
+/// Writes the pool records flagged in `keep` to `output`, exactly as they
+/// are in the pool, through a temporary file renamed on success (`.gz`
+/// compresses CSV).
+pub(crate) fn write_chosen(pool: &Path, output: &Path, keep: &[bool]) -> anyhow::Result<()> {
+    let gzip = output.to_string_lossy().to_lowercase().ends_with(".gz");
+    write_atomically(output, |w| {
+        write_selected(pool, keep, w, gzip)?;
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", output.display()))
 }
 
 /// Parses `90`, `90s`, `10m`, `1h`, `1h30m`.

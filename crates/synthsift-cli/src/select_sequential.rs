@@ -3,9 +3,9 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use synthsift::pool::{encode_pool, write_selected};
+use synthsift::pool::encode_pool;
 use synthsift::select::sequential::{
     group_by_hash, select_sequential, sequence_fingerprints, SeqBins, SeqCodes, SeqOptions,
 };
@@ -14,8 +14,7 @@ use synthsift::sequences::Sequences;
 use synthsift::table::read_table;
 
 use crate::cli::SelectArgs;
-use crate::output::write_atomically;
-use crate::select::{spinner, SendWriter};
+use crate::select::{spinner, write_chosen};
 
 /// Seeded draws of the training data the drawn-row bins are fitted on.
 const BIN_DRAWS: usize = 5;
@@ -203,17 +202,7 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
             n_out += 1;
         }
     }
-    let gzip = args
-        .output
-        .to_string_lossy()
-        .to_lowercase()
-        .ends_with(".gz");
-    write_atomically(&args.output, |w| {
-        let mut w = SendWriter(w);
-        write_selected(&args.pool, &keep, &mut w, gzip)?;
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", args.output.display()))?;
+    write_chosen(&args.pool, &args.output, &keep)?;
     eprintln!(
         "selected {} of {} pool sequences ({n_out} rows; {n_copies} training copies {}) -> {} in {:.1}s",
         selection.sequences.len(),

@@ -67,7 +67,7 @@ fn evaluate_prints_the_table_and_writes_json() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     // The reference's figure for this case (tests/golden/edge-many_categories.json).
     assert!((v["accuracy"]["overall"].as_f64().unwrap() - 0.7579311).abs() < 1e-6);
-    assert!(v["bivariates"].as_array().unwrap().len() > 0);
+    assert!(!v["bivariates"].as_array().unwrap().is_empty());
 }
 
 #[test]

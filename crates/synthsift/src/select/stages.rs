@@ -405,7 +405,8 @@ pub(crate) fn anneal(
     if ctx.opts.anneal_cross > 0 {
         return anneal_cross(ctx, state, mem, rng);
     }
-    let mut bufs: Vec<Vec<(u32, u32, f64)>> = vec![Vec::with_capacity(64); ANNEAL_ROUND];
+    let mut bufs: Vec<Vec<(u32, u32, f64)>> =
+        (0..ANNEAL_ROUND).map(|_| Vec::with_capacity(64)).collect();
     let (mut joiners, mut leavers): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     loop {
         if ctx.out_of_time() {

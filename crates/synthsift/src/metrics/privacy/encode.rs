@@ -193,7 +193,7 @@ struct Quantiles {
 
 impl Quantiles {
     fn fit(ori: &[f64], rng: &mut ChaCha8Rng) -> Option<Quantiles> {
-        let nq = ori.len().min(100).max(1);
+        let nq = ori.len().clamp(1, 100);
         let sample: Vec<f64> = if ori.len() > 10_000 {
             sample_indices(ori.len(), 10_000, rng)
                 .into_iter()

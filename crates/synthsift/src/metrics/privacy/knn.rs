@@ -36,7 +36,7 @@ pub struct KdTree {
 impl KdTree {
     /// Builds the tree over the `n × d` row-major `data`.
     pub fn new(data: &[f64], d: usize) -> KdTree {
-        let n = if d == 0 { 0 } else { data.len() / d };
+        let n = data.len().checked_div(d).unwrap_or(0);
         let row = |i: usize| &data[i * d..(i + 1) * d];
         let mut order: Vec<usize> = (0..n).collect();
         order.par_sort_unstable_by(|&a, &b| {
@@ -191,7 +191,7 @@ impl KdTree {
 /// mostlyai-qa's `calculate_dcrs_nndrs`.
 pub fn dcr_nndr(data: &[f64], query: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     let tree = KdTree::new(data, d);
-    let m = if d == 0 { 0 } else { query.len() / d };
+    let m = query.len().checked_div(d).unwrap_or(0);
     let mut out = vec![(0.0, 0.0); m];
     out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
         for (j, o) in chunk.iter_mut().enumerate() {

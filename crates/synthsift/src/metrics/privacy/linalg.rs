@@ -174,7 +174,7 @@ pub fn kmeans(
         let mut labels = vec![0usize; n];
         for _iter in 0..300 {
             let mut changed = false;
-            for i in 0..n {
+            for (i, label) in labels.iter_mut().enumerate() {
                 let mut bl = 0;
                 let mut bd = f64::INFINITY;
                 for (c, center) in centers.iter().enumerate() {
@@ -184,8 +184,8 @@ pub fn kmeans(
                         bl = c;
                     }
                 }
-                if labels[i] != bl {
-                    labels[i] = bl;
+                if *label != bl {
+                    *label = bl;
                     changed = true;
                 }
             }

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 
 pub use model::{group_by_hash, sequence_fingerprints, Model, SeqBins, SeqCodes};
 
+use super::membership::Membership;
 use super::{Progress, StageReport};
 
 /// Options of [`select_sequential`].
@@ -120,51 +121,6 @@ pub struct SeqSelection {
     pub families: [f64; model::FAMILIES],
     /// Swaps applied.
     pub swaps: usize,
-}
-
-/// Selected and eligible unselected sequences, O(1) swaps.
-struct Membership {
-    inside: Vec<u32>,
-    outside: Vec<u32>,
-    pos: Vec<u32>,
-    is_in: Vec<bool>,
-}
-
-impl Membership {
-    fn new(n: usize, eligible: Option<&[bool]>, selected: &[u32]) -> Membership {
-        let mut is_in = vec![false; n];
-        let mut pos = vec![u32::MAX; n];
-        let mut inside = Vec::with_capacity(selected.len());
-        for &i in selected {
-            is_in[i as usize] = true;
-            pos[i as usize] = inside.len() as u32;
-            inside.push(i);
-        }
-        let mut outside = Vec::new();
-        for i in 0..n {
-            if !is_in[i] && eligible.is_none_or(|e| e[i]) {
-                pos[i] = outside.len() as u32;
-                outside.push(i as u32);
-            }
-        }
-        Membership {
-            inside,
-            outside,
-            pos,
-            is_in,
-        }
-    }
-
-    fn swap(&mut self, leave: u32, join: u32) {
-        let pi = self.pos[leave as usize];
-        let pj = self.pos[join as usize];
-        self.inside[pi as usize] = join;
-        self.outside[pj as usize] = leave;
-        self.pos[join as usize] = pi;
-        self.pos[leave as usize] = pj;
-        self.is_in[leave as usize] = false;
-        self.is_in[join as usize] = true;
-    }
 }
 
 /// The objective, its residuals and the current selection.
@@ -438,7 +394,7 @@ fn search(
                 .map_init(
                     || Vec::with_capacity(64),
                     |buf, (k, &(l, j, thr))| {
-                        if !mem_ref.is_in[l as usize] || mem_ref.is_in[j as usize] {
+                        if !mem_ref.contains(l) || mem_ref.contains(j) {
                             return (f64::INFINITY, k);
                         }
                         let changes = [(l, -1.0), (j, 1.0)];
@@ -461,7 +417,7 @@ fn search(
             let mut buf = Vec::with_capacity(64);
             for &(_, k) in &scored {
                 let (l, j, thr) = proposals[k];
-                if !mem.is_in[l as usize] || mem.is_in[j as usize] {
+                if !mem.contains(l) || mem.contains(j) {
                     continue;
                 }
                 let d = state.delta(&[(l, -1.0), (j, 1.0)], &mut buf);
