@@ -130,34 +130,8 @@ pub fn run(args: SelectArgs, key: &str, start: Instant) -> anyhow::Result<()> {
     if let Some(t) = args.max_triples {
         opts.max_triples = t;
     }
-    // Development knobs of the search (not part of the interface).
-    let knob = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
-    if let Some(v) = knob("SYNTHSIFT_SEQ_POOL_FRACTION") {
-        opts.pool_fraction = v;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_BATCHES") {
-        opts.batches_per_epoch = v as usize;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_BATCH") {
-        opts.batch = v as usize;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_TEMPERATURE") {
-        opts.temperature = v;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_PREFILTER") {
-        opts.prefilter_tries = v as usize;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_SCREEN") {
-        opts.screen_fraction = v;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_SAME_LENGTH") {
-        opts.same_length = v;
-    }
     if args.max_rounds.is_some() {
         opts.max_rounds = args.max_rounds;
-    }
-    if let Some(v) = knob("SYNTHSIFT_SEQ_RANKED") {
-        opts.ranked_pairs = v != 0.0;
     }
     let bar = ProgressBar::new(1000);
     bar.set_style(
