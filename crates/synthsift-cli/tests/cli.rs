@@ -71,6 +71,73 @@ fn evaluate_prints_the_table_and_writes_json() {
 }
 
 #[test]
+fn evaluate_privacy_of_a_training_copy_with_and_without_holdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = repo().join("tests/fixtures/edge/many_categories");
+    let json = dir.path().join("out.json");
+    // The synthetic data is the training data itself.
+    let o = synthsift(&[
+        "evaluate",
+        "--training",
+        p(&case.join("training.csv")),
+        "--synthetic",
+        p(&case.join("training.csv")),
+        "--holdout",
+        p(&case.join("holdout.csv")),
+        "--json",
+        p(&json),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("DCR share"), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let d = &v["distances"];
+    // Equal-sized samples (the holdout is smaller than the training data) are
+    // drawn independently, so not every sampled synthetic record has its
+    // training twin in the training sample; most do.
+    assert!(d["ims_training"].as_f64().unwrap() > 0.8, "{d}");
+    assert!(d["ims_holdout"].as_f64().unwrap() < 0.1, "{d}");
+    assert!(
+        d["dcr_training"].as_f64() < d["dcr_holdout"].as_f64(),
+        "{d}"
+    );
+    assert!(d["dcr_share"].as_f64().unwrap() > 0.9, "{d}");
+    assert_eq!(d["records"].as_u64(), Some(250), "{d}");
+    for name in [
+        "ims_holdout",
+        "ims_trn_hol",
+        "dcr_holdout",
+        "dcr_trn_hol",
+        "nndr_training",
+        "nndr_holdout",
+        "nndr_trn_hol",
+    ] {
+        assert!(d[name].is_number(), "{name}: {d}");
+    }
+
+    // Without a holdout: what can be computed, and a pointer to what needs one.
+    let o = synthsift(&[
+        "evaluate",
+        "--training",
+        p(&case.join("training.csv")),
+        "--synthetic",
+        p(&case.join("synthetic.csv")),
+        "--json",
+        p(&json),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("needs --holdout"), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let d = &v["distances"];
+    assert!(d["dcr_training"].as_f64().unwrap() > 0.0, "{d}");
+    assert!(
+        d["dcr_share"].is_null() && d["ims_holdout"].is_null(),
+        "{d}"
+    );
+}
+
+#[test]
 fn evaluate_errors_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.csv");
