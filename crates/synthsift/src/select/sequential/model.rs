@@ -36,8 +36,8 @@ pub const COHERENCE_BINS: usize = 30;
 /// Slots with their own cell in "sequences per category" (the rest share
 /// one `(other)` slot).
 pub const TOP_CATEGORIES: usize = 9;
-/// The metric looks at (a random subset of) at most this many rows per
-/// sequence for coherence; longer sequences are approximated by all rows.
+/// The metric looks at a random subset of at most this many rows per
+/// sequence for coherence.
 pub const MAX_SEQUENCE_ROWS: usize = 100;
 
 /// Everything fitted on the training data to code sequences.
@@ -59,9 +59,22 @@ pub struct SeqBins {
     pub slot_of: Vec<Vec<u8>>,
 }
 
-/// Rows of a sequence coherence looks at.
-fn coherence_rows(rows: &[usize]) -> &[usize] {
-    &rows[..rows.len().min(MAX_SEQUENCE_ROWS)]
+/// Rows of a sequence coherence looks at: all of them, or for a longer
+/// sequence a random `MAX_SEQUENCE_ROWS` of them, as the metric draws. The
+/// draw is seeded by the sequence's first row, so every column of a sequence
+/// sees the same rows and a run is reproducible.
+fn coherence_rows(rows: &[usize]) -> std::borrow::Cow<'_, [usize]> {
+    if rows.len() <= MAX_SEQUENCE_ROWS {
+        return std::borrow::Cow::Borrowed(rows);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(rows[0] as u64);
+    let mut r = rows.to_vec();
+    for i in 0..MAX_SEQUENCE_ROWS {
+        let j = rng.random_range(i..r.len());
+        r.swap(i, j);
+    }
+    r.truncate(MAX_SEQUENCE_ROWS);
+    std::borrow::Cow::Owned(r)
 }
 
 fn presence(codes: &[u8], rows: &[usize]) -> u64 {
@@ -771,4 +784,29 @@ fn sum_change<T: Copy + Into<f64>>(r: &[T], buf: &mut [(u32, f64)]) -> f64 {
             (rc - x).abs() - rc.abs()
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_sequences_show_a_random_hundred_rows_to_coherence() {
+        // 300 rows: the first 100 have code 1, the rest code 2. A random
+        // hundred sees both; the first hundred would see only code 1.
+        let codes: Vec<u8> = (0..300).map(|i| if i < 100 { 1 } else { 2 }).collect();
+        let rows: Vec<usize> = (0..300).collect();
+        let picked = coherence_rows(&rows);
+        assert_eq!(picked.len(), MAX_SEQUENCE_ROWS);
+        let mut distinct = picked.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), MAX_SEQUENCE_ROWS);
+        assert_eq!(presence(&codes, &rows), 0b110);
+        // the same sequence always shows the same rows
+        assert_eq!(coherence_rows(&rows), picked);
+        // short sequences are seen whole
+        assert_eq!(presence(&codes[..50], &rows[..50]), 0b10);
+        assert_eq!(coherence_rows(&rows[..100]).len(), 100);
+    }
 }
