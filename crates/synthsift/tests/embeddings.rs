@@ -7,8 +7,6 @@
 //! else an installed mostlyai-qa). Without one the tests print a note and
 //! pass, unless `SYNTHSIFT_REQUIRE_EMBEDDER=1` (as CI sets it), when they fail.
 
-use std::path::PathBuf;
-
 fn required() -> bool {
     std::env::var("SYNTHSIFT_REQUIRE_EMBEDDER").is_ok_and(|v| v == "1")
 }
@@ -26,6 +24,7 @@ fn embeddings_feature_is_on_when_required() {
 mod with_model {
     use super::*;
     use serde_json::Value;
+    use std::path::PathBuf;
     use synthsift::metrics::privacy::embed::{CategoryEncoder, DIM};
     use synthsift::metrics::privacy::linalg::pca_scores;
 
