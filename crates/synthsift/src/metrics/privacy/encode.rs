@@ -386,6 +386,10 @@ pub(crate) fn encode(
         let mut strings = uvals.clone();
         strings.push("_RARE_".into());
         let embeds = encoder.encode(&strings);
+        // sklearn's PCA scores up to the sign of each component (checked in
+        // tests/embeddings.rs). The sign does not matter: one table maps all
+        // three sets, and column groups use |correlation|. Nor does the order
+        // of `uvals` (first seen here, by frequency in the reference).
         let scores = pca_scores(&embeds, strings.len(), DIM, dims);
         let map = |v: &[String], k: usize| -> Vec<f64> {
             v.iter()
