@@ -6,10 +6,21 @@
 //! duplicates, and a duplicate means "nearest = second nearest"), then a
 //! k-d tree over the distinct rows is searched for every query row, in
 //! parallel over fixed chunks of queries. The search is exact: a subtree is
-//! skipped only when the splitting plane is farther than the current
-//! second-best distance. Distances are sums of squared coordinate
-//! differences in dimension order, in f64, then a square root — the same
-//! arithmetic as scikit-learn's trees, so exact ties stay exact ties.
+//! skipped only when its cell is farther than the current second-best
+//! distance (plus a slack covering the rounding of the cell bound).
+//! Distances are sums of squared coordinate differences in dimension order,
+//! in f64, then a square root — the same arithmetic as scikit-learn's
+//! trees, so exact ties stay exact ties.
+//!
+//! Speed-ups, all exact (measured on the shared sequential data, 18 dims,
+//! 154k × 154k, 2 busy cores: whole privacy part 218 s → 74 s wall,
+//! 145 s → 73 s user CPU; every figure of the JSON output unchanged):
+//! queries are processed in the order of the tree leaf they fall into,
+//! each query's bound starts at its exact distances to the previous query's
+//! two neighbours (a nearby query has nearby neighbours, so far cells are
+//! skipped from the start), a query row equal to the previous one copies
+//! its result, and a leaf row is dropped as soon as its partial sum reaches
+//! the bound.
 
 use rayon::prelude::*;
 
@@ -31,6 +42,8 @@ pub struct KdTree {
     points: Vec<f64>,
     counts: Vec<u32>,
     nodes: Vec<Node>,
+    /// Largest absolute coordinate, to size the rounding slack of the search.
+    max_abs: f64,
 }
 
 impl KdTree {
@@ -39,14 +52,7 @@ impl KdTree {
         let n = data.len().checked_div(d).unwrap_or(0);
         let row = |i: usize| &data[i * d..(i + 1) * d];
         let mut order: Vec<usize> = (0..n).collect();
-        order.par_sort_unstable_by(|&a, &b| {
-            row(a)
-                .iter()
-                .zip(row(b))
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        order.par_sort_unstable_by(|&a, &b| lex_cmp(row(a), row(b)));
         let mut points = Vec::with_capacity(n * d);
         let mut counts: Vec<u32> = Vec::new();
         let mut prev: Option<usize> = None;
@@ -61,11 +67,13 @@ impl KdTree {
             counts.push(1);
             prev = Some(i);
         }
+        let max_abs = points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let mut tree = KdTree {
             d,
             points,
             counts,
             nodes: Vec::new(),
+            max_abs,
         };
         let m = tree.counts.len();
         if m > 0 {
@@ -132,13 +140,77 @@ impl KdTree {
 
     /// Squared distances to the nearest and second-nearest reference row
     /// (a row present twice gives both). `INFINITY` when there are fewer rows.
+    #[cfg(test)]
     fn query2(&self, q: &[f64]) -> (f64, f64) {
-        let mut best = (f64::INFINITY, f64::INFINITY);
+        let b = self.query2_seeded(q, &[]);
+        (b.d1, b.d2)
+    }
+
+    /// [`Self::query2`], with the search bound seeded from the exact
+    /// distances to the reference rows `seed` (typically the neighbours of
+    /// the previous, nearby query). The seed only narrows the search: the
+    /// bound starts just above the second-smallest seed distance, so the
+    /// rows found are those the unseeded search finds.
+    fn query2_seeded(&self, q: &[f64], seed: &[u32]) -> Best {
+        let d = self.d;
+        let (mut s1, mut s2) = (f64::INFINITY, f64::INFINITY);
+        for &i in seed {
+            if i == u32::MAX {
+                continue;
+            }
+            let i = i as usize;
+            let s = sq_dist(q, &self.points[i * d..(i + 1) * d]);
+            if s < s1 {
+                s2 = if self.counts[i] > 1 { s } else { s1 };
+                s1 = s;
+            } else if s < s2 {
+                s2 = s;
+            }
+        }
+        // two placeholder rows just beyond the seeded bound: every row at
+        // distance <= s2 still enters, so the true neighbours replace them
+        let bound = if s2.is_finite() {
+            // the next f64 above s2 (>= 0); `f64::next_up` needs Rust 1.86
+            f64::from_bits(s2.abs().to_bits() + 1)
+        } else {
+            f64::INFINITY
+        };
+        let mut best = Best {
+            d1: bound,
+            d2: bound,
+            i1: u32::MAX,
+            i2: u32::MAX,
+        };
         if !self.nodes.is_empty() {
-            let mut off = vec![0.0; self.d];
-            self.search(0, q, 0.0, &mut off, &mut best);
+            // the cell bound `rd` is accumulated incrementally and may round
+            // above the exact distance of a row inside; a cell is skipped only
+            // when it is beyond the bound by more than that rounding can reach
+            let scale = q.iter().fold(self.max_abs, |m, x| m.max(x.abs()));
+            let slack = 1e-12 * (d as f64 + 8.0) * (2.0 * scale) * (2.0 * scale);
+            let mut off = vec![0.0; d];
+            self.search(0, q, 0.0, &mut off, slack, &mut best);
         }
         best
+    }
+
+    /// Index of the first row of the leaf `q` falls into: an order of the
+    /// queries in which consecutive ones are close.
+    fn leaf_of(&self, q: &[f64]) -> u32 {
+        if self.nodes.is_empty() {
+            return 0;
+        }
+        let mut id = 0usize;
+        loop {
+            let n = &self.nodes[id];
+            if n.dim == u32::MAX {
+                return n.start;
+            }
+            id = if q[n.dim as usize] - n.split < 0.0 {
+                n.left
+            } else {
+                n.right
+            } as usize;
+        }
     }
 
     /// `rd` is a lower bound of the squared distance from `q` to the node's
@@ -146,23 +218,41 @@ impl KdTree {
     /// incremental distance), so far cells are skipped sooner than by the
     /// splitting plane alone. (Tight per-node bounding boxes were measured
     /// too: 11% more CPU time on the shared sequential data.)
-    fn search(&self, node: u32, q: &[f64], rd: f64, off: &mut [f64], best: &mut (f64, f64)) {
+    fn search(&self, node: u32, q: &[f64], rd: f64, off: &mut [f64], slack: f64, best: &mut Best) {
         let n = &self.nodes[node as usize];
         if n.dim == u32::MAX {
             let d = self.d;
             for i in n.start as usize..n.end as usize {
                 let p = &self.points[i * d..(i + 1) * d];
+                // partial sums only grow, so a row whose partial sum already
+                // reaches the bound cannot enter; checked every 4 dimensions
                 let mut s = 0.0;
-                for k in 0..d {
-                    let t = q[k] - p[k];
-                    s += t * t;
+                let mut k = 0;
+                while k < d {
+                    let e = (k + 4).min(d);
+                    for j in k..e {
+                        let t = q[j] - p[j];
+                        s += t * t;
+                    }
+                    if s >= best.d2 {
+                        break;
+                    }
+                    k = e;
                 }
-                if s < best.1 {
-                    if s < best.0 {
-                        best.1 = if self.counts[i] > 1 { s } else { best.0 };
-                        best.0 = s;
+                if s < best.d2 {
+                    if s < best.d1 {
+                        if self.counts[i] > 1 {
+                            best.d2 = s;
+                            best.i2 = i as u32;
+                        } else {
+                            best.d2 = best.d1;
+                            best.i2 = best.i1;
+                        }
+                        best.d1 = s;
+                        best.i1 = i as u32;
                     } else {
-                        best.1 = s;
+                        best.d2 = s;
+                        best.i2 = i as u32;
                     }
                 }
             }
@@ -175,16 +265,40 @@ impl KdTree {
         } else {
             (n.right, n.left)
         };
-        self.search(near, q, rd, off, best);
+        self.search(near, q, rd, off, slack, best);
         let old = off[dim];
         let far_rd = rd - old * old + diff * diff;
-        if far_rd <= best.1 {
+        if far_rd <= best.d2 + slack {
             off[dim] = diff;
-            self.search(far, q, far_rd, off, best);
+            self.search(far, q, far_rd, off, slack, best);
             off[dim] = old;
         }
     }
 }
+
+/// The two nearest rows found so far: squared distances and row indices
+/// (`u32::MAX` for none).
+#[derive(Clone, Copy)]
+struct Best {
+    d1: f64,
+    d2: f64,
+    i1: u32,
+    i2: u32,
+}
+
+/// Sum of squared coordinate differences in dimension order: the one
+/// formula every reported distance comes from.
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// Queries per parallel work item.
+const CHUNK: usize = 1024;
 
 /// For each row of `query` (`m × d`), the distance to its nearest row in
 /// `data` (`n × d`) and the NNDR `(d1 + 1e-8) / (d2 + 1e-8)`, as
@@ -192,19 +306,60 @@ impl KdTree {
 pub fn dcr_nndr(data: &[f64], query: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     let tree = KdTree::new(data, d);
     let m = query.len().checked_div(d).unwrap_or(0);
-    let mut out = vec![(0.0, 0.0); m];
-    out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-        for (j, o) in chunk.iter_mut().enumerate() {
-            let i = c * 1024 + j;
-            *o = tree.query2(&query[i * d..(i + 1) * d]);
-        }
+    let qrow = |i: usize| &query[i * d..(i + 1) * d];
+
+    // 1. queries in leaf order (then by value, so copies are adjacent)
+    let leaf: Vec<u32> = (0..m)
+        .into_par_iter()
+        .with_min_len(CHUNK)
+        .map(|i| tree.leaf_of(qrow(i)))
+        .collect();
+    let mut order: Vec<u32> = (0..m as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        leaf[a]
+            .cmp(&leaf[b])
+            .then_with(|| lex_cmp(qrow(a), qrow(b)))
     });
+
+    // 2. search; each query's bound is seeded by the previous query's
+    // neighbours, a repeated query row copies the previous result
+    let mut sorted = vec![(0.0, 0.0); m];
+    sorted
+        .par_chunks_mut(CHUNK)
+        .zip(order.par_chunks(CHUNK))
+        .for_each(|(out, idx)| {
+            let mut prev: Option<(usize, Best)> = None;
+            for (o, &i) in out.iter_mut().zip(idx) {
+                let q = qrow(i as usize);
+                let b = match prev {
+                    Some((p, b)) if qrow(p) == q => b,
+                    Some((_, b)) => tree.query2_seeded(q, &[b.i1, b.i2]),
+                    None => tree.query2_seeded(q, &[]),
+                };
+                *o = (b.d1, b.d2);
+                prev = Some((i as usize, b));
+            }
+        });
+    let mut out = vec![(0.0, 0.0); m];
+    for (&i, &r) in order.iter().zip(&sorted) {
+        out[i as usize] = r;
+    }
+
     let dcr: Vec<f64> = out.iter().map(|o| o.0.sqrt()).collect();
     let nndr = out
         .iter()
         .map(|o| (o.0.sqrt() + 1e-8) / (o.1.sqrt() + 1e-8))
         .collect();
     (dcr, nndr)
+}
+
+fn lex_cmp(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 #[cfg(test)]
@@ -236,6 +391,45 @@ mod tests {
             for q in query.chunks(d) {
                 assert_eq!(tree.query2(q), brute(&data, q, d));
             }
+        }
+    }
+
+    /// Every query path (seeded, copied, leaf-ordered) against brute force
+    /// on coarse grid data: many duplicate rows, copies and ties.
+    #[test]
+    fn dcr_nndr_matches_brute_force_in_1_to_100_dims() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for d in [1usize, 2, 3, 5, 8, 13, 18, 24, 31, 47, 64, 100] {
+            let levels = if d <= 3 { 4 } else { 2 };
+            let n = 400;
+            let mut data: Vec<f64> = (0..n * d)
+                .map(|_| rng.random_range(0..=levels) as f64 / levels as f64 - 0.5)
+                .collect();
+            // a row present twice: nearest == second nearest for its copy
+            let dup = data[..d].to_vec();
+            data.extend_from_slice(&dup);
+            let mut query: Vec<f64> = (0..300 * d)
+                .map(|_| rng.random_range(0..=2 * levels) as f64 / (2 * levels) as f64 - 0.5)
+                .collect();
+            // exact copies of reference rows, and repeated query rows
+            for r in 0..20 {
+                let j = rng.random_range(0..n);
+                query[r * d..(r + 1) * d].copy_from_slice(&data[j * d..(j + 1) * d]);
+            }
+            let rep = query[..5 * d].to_vec();
+            query.extend_from_slice(&rep);
+            query.extend_from_slice(&dup);
+            let (dcr, nndr) = dcr_nndr(&data, &query, d);
+            for (i, q) in query.chunks(d).enumerate() {
+                let (a, b) = brute(&data, q, d);
+                assert_eq!(dcr[i].to_bits(), a.sqrt().to_bits(), "d={d} row {i}");
+                let want = (a.sqrt() + 1e-8) / (b.sqrt() + 1e-8);
+                assert_eq!(nndr[i].to_bits(), want.to_bits(), "d={d} row {i}");
+            }
+            assert!(dcr[..20].iter().all(|&x| x == 0.0), "exact copies, d={d}");
+            let last = dcr.len() - 1;
+            assert_eq!(dcr[last], 0.0);
+            assert_eq!(nndr[last], 1.0, "duplicated reference row: d1 == d2");
         }
     }
 

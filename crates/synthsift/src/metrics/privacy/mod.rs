@@ -35,7 +35,11 @@
 //!
 //! # Exact neighbours (measured decision)
 //! A k-d tree over distinct rows ([`knn`]); per-row exact arithmetic as
-//! scikit-learn's, so exact copies give DCR 0 and ties stay ties.
+//! scikit-learn's, so exact copies give DCR 0 and ties stay ties. Queries
+//! run in leaf order with the bound seeded from the previous query's
+//! neighbours: on the shared sequential data (18 dims, 154k records, 7
+//! column groups) the privacy part went from 218 s to 74 s wall on 2 busy
+//! cores, with identical figures.
 
 pub mod embed;
 pub mod encode;
