@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use synthsift::metrics::privacy::{evaluate_privacy, PrivacyOptions};
+use synthsift::metrics::privacy::{evaluate_privacy_with_progress, PrivacyOptions};
 use synthsift::metrics::{evaluate_accuracy, AccuracyOptions, AccuracyReport};
 use synthsift::table::read_table;
 
@@ -41,7 +41,20 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             max_sample_size: args.privacy_sample,
             embedder_dir: args.embedder_dir.clone(),
         };
-        let p = evaluate_privacy(&training, &synthetic, holdout.as_ref(), &opts)?;
+        let bar = crate::select::spinner("privacy: encoding records");
+        let p = evaluate_privacy_with_progress(
+            &training,
+            &synthetic,
+            holdout.as_ref(),
+            &opts,
+            &|done, total| {
+                bar.set_message(format!(
+                    "privacy: nearest-neighbour searches {done}/{total}"
+                ))
+            },
+        );
+        bar.finish_and_clear();
+        let p = p?;
         tracing::info!("computed privacy in {:.2}s", t2.elapsed().as_secs_f64());
         println!("\nprivacy");
         for (label, value) in p.summary_rows() {

@@ -181,6 +181,18 @@ pub fn evaluate_privacy(
     holdout: Option<&Table>,
     opts: &PrivacyOptions,
 ) -> Result<PrivacyMetrics, PrivacyError> {
+    evaluate_privacy_with_progress(training, synthetic, holdout, opts, &|_, _| {})
+}
+
+/// [`evaluate_privacy`], calling `progress(done, total)` after each
+/// nearest-neighbour search (the long part: up to 7 column groups × 3).
+pub fn evaluate_privacy_with_progress(
+    training: &Table,
+    synthetic: &Table,
+    holdout: Option<&Table>,
+    opts: &PrivacyOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<PrivacyMetrics, PrivacyError> {
     let t0 = Instant::now();
     // 1. records
     let (trn, syn, hol) = match &opts.group_key {
@@ -260,7 +272,9 @@ pub fn evaluate_privacy(
     );
     // 4. distances
     let Some(hol_e) = &enc.hol else {
+        progress(0, 1);
         let (dcr, nndr) = knn::dcr_nndr(&enc.trn, &enc.syn, d);
+        progress(1, 1);
         return Ok(PrivacyMetrics {
             ims_training: ims(&dcr),
             ims_holdout: None,
@@ -291,6 +305,8 @@ pub fn evaluate_privacy(
         nndr: [Vec<f64>; 3],
     }
     let mut best: Option<Best> = None;
+    let mut searches = 0;
+    progress(0, 3 * groups.len());
     for cols in &groups {
         let sub = |m: &[f64]| -> Vec<f64> {
             m.chunks(d)
@@ -300,8 +316,14 @@ pub fn evaluate_privacy(
         let (s, t, h) = (sub(&enc.syn), sub(&enc.trn), sub(hol_e));
         let k = cols.len();
         let (dcr_st, nndr_st) = knn::dcr_nndr(&t, &s, k);
+        searches += 1;
+        progress(searches, 3 * groups.len());
         let (dcr_sh, nndr_sh) = knn::dcr_nndr(&h, &s, k);
+        searches += 1;
+        progress(searches, 3 * groups.len());
         let (dcr_ht, nndr_ht) = knn::dcr_nndr(&t, &h, k);
+        searches += 1;
+        progress(searches, 3 * groups.len());
         let share = dcr_share(&dcr_st, &dcr_sh);
         tracing::info!(
             columns = k,
