@@ -288,7 +288,7 @@ struct Best {
 
 /// Sum of squared coordinate differences in dimension order: the one
 /// formula every reported distance comes from.
-fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     let mut s = 0.0;
     for (x, y) in a.iter().zip(b) {
         let t = x - y;
@@ -304,6 +304,24 @@ const CHUNK: usize = 1024;
 /// `data` (`n × d`) and the NNDR `(d1 + 1e-8) / (d2 + 1e-8)`, as
 /// mostlyai-qa's `calculate_dcrs_nndrs`.
 pub fn dcr_nndr(data: &[f64], query: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let d2 = if d >= TILE_DIMS {
+        super::tiles::nearest2(data, query, d)
+    } else {
+        tree_nearest2(data, query, d)
+    };
+    let dcr: Vec<f64> = d2.iter().map(|o| o.0.sqrt()).collect();
+    let nndr = d2
+        .iter()
+        .map(|o| (o.0.sqrt() + 1e-8) / (o.1.sqrt() + 1e-8))
+        .collect();
+    (dcr, nndr)
+}
+
+/// From this many dimensions on, distance tiles ([`super::tiles`]) replace the tree.
+pub const TILE_DIMS: usize = 32;
+
+/// Squared nearest and second-nearest distances by the k-d tree.
+fn tree_nearest2(data: &[f64], query: &[f64], d: usize) -> Vec<(f64, f64)> {
     let tree = KdTree::new(data, d);
     let m = query.len().checked_div(d).unwrap_or(0);
     let qrow = |i: usize| &query[i * d..(i + 1) * d];
@@ -345,16 +363,10 @@ pub fn dcr_nndr(data: &[f64], query: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     for (&i, &r) in order.iter().zip(&sorted) {
         out[i as usize] = r;
     }
-
-    let dcr: Vec<f64> = out.iter().map(|o| o.0.sqrt()).collect();
-    let nndr = out
-        .iter()
-        .map(|o| (o.0.sqrt() + 1e-8) / (o.1.sqrt() + 1e-8))
-        .collect();
-    (dcr, nndr)
+    out
 }
 
-fn lex_cmp(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+pub(super) fn lex_cmp(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
     a.iter()
         .zip(b)
         .map(|(x, y)| x.total_cmp(y))

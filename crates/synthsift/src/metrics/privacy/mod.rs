@@ -34,17 +34,26 @@
 //! [`PrivacyMetrics::encoding`].
 //!
 //! # Exact neighbours (measured decision)
-//! A k-d tree over distinct rows ([`knn`]); per-row exact arithmetic as
-//! scikit-learn's, so exact copies give DCR 0 and ties stay ties. Queries
-//! run in leaf order with the bound seeded from the previous query's
-//! neighbours: on the shared sequential data (18 dims, 154k records, 7
-//! column groups) the privacy part went from 218 s to 74 s wall on 2 busy
-//! cores, with identical figures.
+//! Below [`knn::TILE_DIMS`] (32) encoded dimensions, a k-d tree over
+//! distinct rows ([`knn`]); per-row exact arithmetic as scikit-learn's, so
+//! exact copies give DCR 0 and ties stay ties. Queries run in leaf order
+//! with the bound seeded from the previous query's neighbours: on the shared
+//! sequential data (18 dims, 154k records, 7 column groups) the privacy part
+//! went from 54 s to 29 s wall on 2 idle cores, with identical figures.
+//! From 32 dimensions on, blocked f32 distance tiles with an exact f64
+//! re-rank ([`tiles`]): the tree prunes little there (a 121-dimension pass
+//! over 100k × 100k records ran for more than 4 minutes), while the tiles
+//! cost the same at any dimension up to the point where the matrix product
+//! dominates (measured: about 18 s per 154k × 154k search at 11 or 18
+//! dimensions, against about 6 s for the tree; about 28 s per 100k × 100k
+//! search at 121 dimensions). Both report the same distances to the last
+//! bit (tested against brute force).
 
 pub mod embed;
 pub mod encode;
 pub mod knn;
 pub mod linalg;
+mod tiles;
 
 use std::path::PathBuf;
 use std::time::Instant;
