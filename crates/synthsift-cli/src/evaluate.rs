@@ -6,6 +6,7 @@ use anyhow::Context;
 use synthsift::metrics::privacy::{evaluate_privacy_with_progress, PrivacyOptions};
 use synthsift::metrics::{evaluate_accuracy, AccuracyOptions, AccuracyReport};
 use synthsift::table::read_table;
+use synthsift::table::ColumnKind;
 
 use crate::cli::EvaluateArgs;
 use crate::output::write_atomically;
@@ -55,6 +56,16 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         );
         bar.finish_and_clear();
         let p = p?;
+        let has_categories = training.columns.iter().any(|c| {
+            args.group_key.as_ref() != Some(&c.name) && c.data.kind() == ColumnKind::Categorical
+        });
+        if p.encoding == "hashed" && has_categories {
+            eprintln!(
+                "note: the potion-base-8M model was not found, so categories were encoded with hashed vectors; \
+                 distances can differ slightly from mostlyai-qa's (scripts/fetch-embedder.sh fetches the model; \
+                 pass its folder with --embedder-dir)"
+            );
+        }
         tracing::info!("computed privacy in {:.2}s", t2.elapsed().as_secs_f64());
         println!("\nprivacy");
         for (label, value) in p.summary_rows() {
