@@ -52,24 +52,7 @@ pub struct KdTree {
 impl KdTree {
     /// Builds the tree over the `n × d` row-major `data`.
     pub fn new(data: &[f64], d: usize) -> KdTree {
-        let n = data.len().checked_div(d).unwrap_or(0);
-        let row = |i: usize| &data[i * d..(i + 1) * d];
-        let mut order: Vec<usize> = (0..n).collect();
-        order.par_sort_unstable_by(|&a, &b| lex_cmp(row(a), row(b)));
-        let mut points = Vec::with_capacity(n * d);
-        let mut counts: Vec<u32> = Vec::new();
-        let mut prev: Option<usize> = None;
-        for &i in &order {
-            if let Some(p) = prev {
-                if row(p) == row(i) {
-                    *counts.last_mut().unwrap() += 1;
-                    continue;
-                }
-            }
-            points.extend_from_slice(row(i));
-            counts.push(1);
-            prev = Some(i);
-        }
+        let (points, counts) = distinct_rows(data, d);
         let max_abs = points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let mut tree = KdTree {
             d,
@@ -289,6 +272,29 @@ struct Best {
     i2: u32,
 }
 
+/// The distinct rows of the `n × d` row-major `data` (in lexicographic
+/// order) and how often each occurs. Both neighbour searches work on these:
+/// a row present twice is its copy's nearest and second-nearest neighbour.
+pub(super) fn distinct_rows(data: &[f64], d: usize) -> (Vec<f64>, Vec<u32>) {
+    let n = data.len().checked_div(d).unwrap_or(0);
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    let mut order: Vec<usize> = (0..n).collect();
+    order.par_sort_unstable_by(|&a, &b| lex_cmp(row(a), row(b)));
+    let mut points = Vec::with_capacity(n * d);
+    let mut counts: Vec<u32> = Vec::new();
+    let mut prev: Option<usize> = None;
+    for &i in &order {
+        if prev.is_some_and(|p| row(p) == row(i)) {
+            *counts.last_mut().unwrap() += 1;
+            continue;
+        }
+        points.extend_from_slice(row(i));
+        counts.push(1);
+        prev = Some(i);
+    }
+    (points, counts)
+}
+
 /// Sum of squared coordinate differences in dimension order: the one
 /// formula every reported distance comes from.
 pub(super) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
@@ -369,7 +375,7 @@ fn tree_nearest2(data: &[f64], query: &[f64], d: usize) -> Vec<(f64, f64)> {
     out
 }
 
-pub(super) fn lex_cmp(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+fn lex_cmp(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
     a.iter()
         .zip(b)
         .map(|(x, y)| x.total_cmp(y))

@@ -324,15 +324,15 @@ pub fn evaluate_privacy_with_progress(
         };
         let (s, t, h) = (sub(&enc.syn), sub(&enc.trn), sub(hol_e));
         let k = cols.len();
-        let (dcr_st, nndr_st) = knn::dcr_nndr(&t, &s, k);
-        searches += 1;
-        progress(searches, 3 * groups.len());
-        let (dcr_sh, nndr_sh) = knn::dcr_nndr(&h, &s, k);
-        searches += 1;
-        progress(searches, 3 * groups.len());
-        let (dcr_ht, nndr_ht) = knn::dcr_nndr(&t, &h, k);
-        searches += 1;
-        progress(searches, 3 * groups.len());
+        let mut search = |data: &[f64], query: &[f64]| {
+            let r = knn::dcr_nndr(data, query, k);
+            searches += 1;
+            progress(searches, 3 * groups.len());
+            r
+        };
+        let (dcr_st, nndr_st) = search(&t, &s);
+        let (dcr_sh, nndr_sh) = search(&h, &s);
+        let (dcr_ht, nndr_ht) = search(&t, &h);
         let share = dcr_share(&dcr_st, &dcr_sh);
         tracing::info!(
             columns = k,

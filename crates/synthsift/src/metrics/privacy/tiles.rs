@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::knn::{lex_cmp, sq_dist};
+use super::knn::{distinct_rows, sq_dist};
 
 /// Queries per tile (and per parallel work item).
 const QUERY_BLOCK: usize = 64;
@@ -26,28 +26,10 @@ const DATA_BLOCK: usize = 2048;
 pub(super) fn nearest2(data: &[f64], query: &[f64], d: usize) -> Vec<(f64, f64)> {
     let m = query.len().checked_div(d).unwrap_or(0);
     let n = data.len().checked_div(d).unwrap_or(0);
-    if m == 0 || n == 0 || d == 0 {
-        let far = if n == 0 { f64::INFINITY } else { 0.0 };
-        return vec![(far, if n > 1 { 0.0 } else { f64::INFINITY }); m];
+    if m == 0 || n == 0 {
+        return vec![(f64::INFINITY, f64::INFINITY); m];
     }
-    let row = |i: usize| &data[i * d..(i + 1) * d];
-
-    // distinct reference rows and their multiplicities
-    let mut order: Vec<usize> = (0..n).collect();
-    order.par_sort_unstable_by(|&a, &b| lex_cmp(row(a), row(b)));
-    let mut pts: Vec<f64> = Vec::with_capacity(n * d);
-    let mut counts: Vec<u32> = Vec::new();
-    let mut prev: Option<usize> = None;
-    for &i in &order {
-        if prev.is_some_and(|p| row(p) == row(i)) {
-            *counts.last_mut().unwrap() += 1;
-            continue;
-        }
-        pts.extend_from_slice(row(i));
-        counts.push(1);
-        prev = Some(i);
-    }
-    drop(order);
+    let (pts, counts) = distinct_rows(data, d);
     let u = counts.len();
     let pts32: Vec<f32> = pts.iter().map(|&x| x as f32).collect();
     let norms32: Vec<f32> = pts32
