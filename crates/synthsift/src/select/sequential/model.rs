@@ -608,20 +608,22 @@ impl Model {
             UNI | BI | TRI => 4.0,
             _ => 12.0,
         };
-        for (m, rm) in self.row.iter().enumerate() {
-            let a = rm.off as usize;
-            out[rm.fam as usize] += scale(rm.fam as usize)
-                * self.row_w[m]
-                * r[a..a + rm.n_cells as usize]
+        let marginals = self
+            .row
+            .iter()
+            .zip(&self.row_w)
+            .map(|(rm, &w)| (rm.fam, rm.off, rm.n_cells, w))
+            .chain(
+                self.seq
                     .iter()
-                    .map(|x| x.abs())
-                    .sum::<f64>();
-        }
-        for (m, sm) in self.seq.iter().enumerate() {
-            let a = sm.off as usize;
-            out[sm.fam as usize] += scale(sm.fam as usize)
-                * self.seq_w[m]
-                * r[a..a + sm.n_cells as usize]
+                    .zip(&self.seq_w)
+                    .map(|(sm, &w)| (sm.fam, sm.off, sm.n_cells, w)),
+            );
+        for (fam, off, n_cells, w) in marginals {
+            let a = off as usize;
+            out[fam as usize] += scale(fam as usize)
+                * w
+                * r[a..a + n_cells as usize]
                     .iter()
                     .map(|x| x.abs())
                     .sum::<f64>();
