@@ -2,22 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn synthsift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synthsift"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{p, stderr, synthsift};
+use std::process::Output;
 
 struct Lcg(u64);
 impl Lcg {
@@ -97,28 +85,25 @@ fn group_rows(lines: &[String]) -> BTreeMap<String, Vec<String>> {
 fn select(training: &Path, pool: &Path, out: &Path, size: &str, seed: &str) -> Output {
     // A fixed number of search epochs, so that the result does not depend
     // on the machine's speed (a run bounded by its time budget does).
-    Command::new(env!("CARGO_BIN_EXE_synthsift"))
-        .args([
-            "select",
-            "--max-rounds",
-            "6",
-            "--training",
-            p(training),
-            "--pool",
-            p(pool),
-            "--size",
-            size,
-            "--group-key",
-            "group_id",
-            "--output",
-            p(out),
-            "--seed",
-            seed,
-            "--time-budget",
-            "60s",
-        ])
-        .output()
-        .expect("runs")
+    synthsift(&[
+        "select",
+        "--max-rounds",
+        "6",
+        "--training",
+        p(training),
+        "--pool",
+        p(pool),
+        "--size",
+        size,
+        "--group-key",
+        "group_id",
+        "--output",
+        p(out),
+        "--seed",
+        seed,
+        "--time-budget",
+        "60s",
+    ])
 }
 
 #[test]
