@@ -24,14 +24,20 @@ fn stage_done(ctx: &Ctx, t0: Instant, budget: std::time::Duration, rounds0: Opti
 }
 
 /// Smallest objective change that counts as an improvement.
-fn eps(state: &State) -> f64 {
-    let w = state.marg.w;
-    let min = w
+/// The weight of one cell of the lightest marginal family: the objective's
+/// smallest step, which the tolerance and the temperatures are measured in.
+fn unit_weight(state: &State) -> f64 {
+    state
+        .marg
+        .w
         .iter()
         .copied()
         .filter(|&x| x > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    min * 1e-3
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn eps(state: &State) -> f64 {
+    unit_weight(state) * 1e-3
 }
 
 /// A seeded random `n`-subset of the eligible rows.
@@ -381,14 +387,7 @@ pub(crate) fn anneal(
     let budget = ctx.deadline.saturating_duration_since(t0);
     let budget_ms = budget.as_millis().max(1) as u64;
     let eps = eps(state);
-    let unit = state
-        .marg
-        .w
-        .iter()
-        .copied()
-        .filter(|&x| x > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let temp0 = ctx.opts.anneal_temperature * unit;
+    let temp0 = ctx.opts.anneal_temperature * unit_weight(state);
     let frac = ctx.opts.anneal_pool.clamp(1e-4, 1.0);
     // Work items per epoch: two per batch of 4096 proposals.
     let items_per_epoch = ctx.opts.anneal_batches.max(1) * 4096 / ANNEAL_CHUNK;
@@ -534,12 +533,7 @@ fn anneal_cross(
     let budget_ms = budget.as_millis().max(1) as u64;
     let eps = eps(state);
     let w = state.marg.w;
-    let unit = w
-        .iter()
-        .copied()
-        .filter(|&x| x > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let temp0 = ctx.opts.anneal_temperature * unit;
+    let temp0 = ctx.opts.anneal_temperature * unit_weight(state);
     let b = ctx.opts.anneal_cross.max(1);
     let rounds0 = ctx.rounds_left;
     let rows = ctx.rows;
