@@ -5,8 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use synthsift::metrics::privacy::{evaluate_privacy_with_progress, PrivacyOptions};
 use synthsift::metrics::{evaluate_accuracy, AccuracyOptions, AccuracyReport};
-use synthsift::table::read_table;
-use synthsift::table::ColumnKind;
+use synthsift::table::{read_table, ColumnKind};
 
 use crate::cli::EvaluateArgs;
 use crate::output::write_atomically;
